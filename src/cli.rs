@@ -1,0 +1,237 @@
+//! The command line: argument parsing, progress display, exit codes.
+//!
+//! Exit codes: 0 success; 2 bad input (an unknown key, a value out of range, a file that
+//! cannot be read) or a failed run. Diagnostics go to stderr prefixed with `stormsim:`;
+//! stdout carries only results, and a closed stdout pipe is not an error.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::sync::Mutex;
+use std::time::Instant;
+
+use anyhow::Result;
+use clap::{Args, Parser, Subcommand};
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use crate::config::overrides::Override;
+use crate::config::{Experiment, Scenario};
+use crate::engine::{NANOS_PER_MS, SimTime};
+use crate::experiment::{Estimate, RunOptions, run_experiment};
+use crate::model::Progress;
+use crate::report::table::side_by_side;
+
+/// Simulate a chat system's connection storm and compare connection-registry strategies.
+#[derive(Debug, Parser)]
+#[command(name = "stormsim", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+
+    /// Log more to stderr (-v: run start and end, -vv: resolved decisions); RUST_LOG
+    /// overrides.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run every variant of an experiment and write its results.
+    Run(RunArgs),
+    /// Validate an experiment, print the resolved scenarios and estimate each run's cost.
+    Check(ScenarioArgs),
+}
+
+#[derive(Debug, Args)]
+struct ScenarioArgs {
+    /// The experiment file (TOML), for example experiments/quick-storm.toml.
+    #[arg(value_name = "EXPERIMENT")]
+    experiment: PathBuf,
+
+    /// Override a scenario key in every variant, for example --set redis.shards=64.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    overrides: Vec<String>,
+
+    /// Use this seed instead of the file's.
+    #[arg(long, value_name = "N")]
+    seed: Option<u64>,
+
+    /// Only this variant.
+    #[arg(long, value_name = "NAME")]
+    variant: Option<String>,
+}
+
+#[derive(Debug, Args)]
+struct RunArgs {
+    #[command(flatten)]
+    scenario: ScenarioArgs,
+
+    /// Write results under this directory, in a subdirectory named after the experiment.
+    #[arg(long, value_name = "DIR", default_value = "output")]
+    out: PathBuf,
+
+    /// Variants to run at once (0: one per core). Results do not depend on it.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    jobs: usize,
+
+    /// Show no progress bar.
+    #[arg(long)]
+    quiet: bool,
+}
+
+/// Runs the command line and returns the process exit code.
+pub fn main() -> i32 {
+    let cli = Cli::parse();
+    install_logging(cli.verbose);
+    match dispatch(cli) {
+        Ok(()) => 0,
+        Err(error) => {
+            eprintln!("stormsim: error: {error:#}");
+            2
+        }
+    }
+}
+
+fn install_logging(verbose: u8) {
+    let default = match verbose {
+        0 => "warn",
+        1 => "info",
+        _ => "debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .init();
+}
+
+fn dispatch(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Run(args) => run(args),
+        Command::Check(args) => check(args),
+    }
+}
+
+fn load(args: &ScenarioArgs) -> Result<Experiment> {
+    let mut overrides = args
+        .overrides
+        .iter()
+        .map(|text| Override::parse(text))
+        .collect::<Result<Vec<_>, _>>()?;
+    if let Some(seed) = args.seed {
+        overrides.push(Override::parse(&format!("seed={seed}"))?);
+    }
+    let mut experiment = Experiment::load(&args.experiment, &overrides)?;
+    if let Some(name) = &args.variant {
+        experiment.select_variant(name)?;
+    }
+    Ok(experiment)
+}
+
+fn run(args: RunArgs) -> Result<()> {
+    let experiment = load(&args.scenario)?;
+    let options = RunOptions {
+        out_root: args.out.clone(),
+        jobs: args.jobs,
+        command_line: std::env::args().collect::<Vec<_>>().join(" "),
+    };
+
+    let show_progress = !args.quiet && std::io::stderr().is_terminal();
+    let bars = MultiProgress::with_draw_target(if show_progress {
+        ProgressDrawTarget::stderr()
+    } else {
+        ProgressDrawTarget::hidden()
+    });
+    let progress_for = |variant: &str, scenario: &Scenario| -> Box<dyn Progress + Send> {
+        Box::new(VariantBar::new(&bars, variant, scenario))
+    };
+    let results = run_experiment(&experiment, &options, &progress_for)?;
+    bars.clear().ok();
+
+    let rows: Vec<_> = results.iter().map(|r| r.summary.clone()).collect();
+    let mut text = side_by_side(&rows);
+    text.push_str(&format!(
+        "\nresults: {}\n",
+        args.out.join(&experiment.name).display()
+    ));
+    print_stdout(&text)
+}
+
+fn check(args: ScenarioArgs) -> Result<()> {
+    let experiment = load(&args)?;
+    let mut text = format!(
+        "experiment '{}': valid, {} variant(s)\n",
+        experiment.name,
+        experiment.variants.len()
+    );
+    if !experiment.description.is_empty() {
+        text.push_str(&format!("{}\n", experiment.description.trim()));
+    }
+    for variant in &experiment.variants {
+        let estimate = Estimate::of(&variant.scenario);
+        text.push_str(&format!("\n[variant '{}']\n", variant.name));
+        text.push_str(&toml::to_string_pretty(&variant.scenario)?);
+        text.push_str(&format!(
+            "estimate: about {} events, peak backlog {} writes, peak memory about {:.1} MiB\n",
+            estimate.events,
+            estimate.peak_backlog,
+            estimate.memory_bytes as f64 / (1024.0 * 1024.0)
+        ));
+    }
+    print_stdout(&text)
+}
+
+/// Prints to stdout; a reader that closed the pipe early is not an error.
+fn print_stdout(text: &str) -> Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => Ok(other?),
+    }
+}
+
+/// One variant's progress bar: virtual time reached, and events per second.
+struct VariantBar {
+    bar: ProgressBar,
+    started: Instant,
+    last: Mutex<Instant>,
+}
+
+impl VariantBar {
+    fn new(bars: &MultiProgress, variant: &str, scenario: &Scenario) -> Self {
+        let bar = bars.add(ProgressBar::new(scenario.horizon_ns / NANOS_PER_MS));
+        bar.set_style(
+            ProgressStyle::with_template("{prefix:>10} [{bar:30}] {pos}/{len} ms virtual  {msg}")
+                .expect("the template is valid")
+                .progress_chars("=> "),
+        );
+        bar.set_prefix(variant.to_string());
+        Self {
+            bar,
+            started: Instant::now(),
+            last: Mutex::new(Instant::now()),
+        }
+    }
+}
+
+impl Progress for VariantBar {
+    fn update(&mut self, now: SimTime, events: u64) {
+        let elapsed = self.started.elapsed().as_secs_f64().max(1e-9);
+        self.bar.set_position(now / NANOS_PER_MS);
+        self.bar
+            .set_message(format!("{:.1}M events/s", events as f64 / elapsed / 1e6));
+        if let Ok(mut last) = self.last.lock() {
+            *last = Instant::now();
+        }
+    }
+}
+
+impl Drop for VariantBar {
+    fn drop(&mut self) {
+        self.bar.finish();
+    }
+}

@@ -1,0 +1,381 @@
+//! The resolved scenario: defaults applied, units in nanoseconds, every range checked.
+//!
+//! [`Scenario::resolve`] is the only way to build a [`Scenario`], and the model accepts
+//! nothing else, so the model never has to re-check a value.
+
+use serde::Serialize;
+
+use super::ConfigError;
+use super::schema::{ScenarioSpec, ServiceSpec};
+use crate::engine::{NANOS_PER_MS, NANOS_PER_US, SimTime, seconds};
+
+/// A validated scenario, ready to simulate.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Scenario {
+    pub seed: u64,
+    pub clients: u32,
+    pub profile: ArrivalProfile,
+    pub window_ns: SimTime,
+    pub balancer: BalancerPolicy,
+    pub servers: u32,
+    pub max_connections: u32,
+    pub handshake_workers: u32,
+    pub accept_queue: u32,
+    pub handshake: ServiceTime,
+    pub strategy: RegistryStrategy,
+    pub writers: u32,
+    pub key_layout: KeyLayout,
+    pub shards: u32,
+    pub shard_service: ServiceTime,
+    pub message_rate_per_s: f64,
+    pub lookups_load_shards: bool,
+    pub horizon_ns: SimTime,
+    pub bucket_ns: SimTime,
+}
+
+/// How arrival instants are spread over the storm window.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum ArrivalProfile {
+    /// Evenly spaced, deterministic.
+    Uniform,
+    /// A homogeneous Poisson process conditioned on the client count.
+    Poisson,
+    /// Normal around `at_s` with standard deviation `spread_s`, cut to the window.
+    Peak { at_s: f64, spread_s: f64 },
+    /// A rate curve through `(time_s, relative_rate)` points, linear in between.
+    Piecewise { points: Vec<(f64, f64)> },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum BalancerPolicy {
+    Random,
+    RoundRobin,
+    LeastConnections,
+    PowerOfTwo,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RegistryStrategy {
+    Sync,
+    Async,
+}
+
+impl RegistryStrategy {
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Sync => "sync",
+            Self::Async => "async",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum KeyLayout {
+    PerUser,
+    Bucketed { buckets: u32 },
+    SingleHash,
+}
+
+/// A service-time distribution, in nanoseconds.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum ServiceTime {
+    Deterministic { mean_ns: f64 },
+    Exponential { mean_ns: f64 },
+    LogNormal { mean_ns: f64, cv: f64 },
+}
+
+impl ServiceTime {
+    pub fn mean_ns(&self) -> f64 {
+        match *self {
+            Self::Deterministic { mean_ns }
+            | Self::Exponential { mean_ns }
+            | Self::LogNormal { mean_ns, .. } => mean_ns,
+        }
+    }
+}
+
+/// Checks `value` with `ok`, or names the key, the value and what is allowed.
+fn check<T: std::fmt::Display + Copy>(
+    key: &str,
+    value: T,
+    ok: impl Fn(T) -> bool,
+    allowed: &str,
+) -> Result<T, ConfigError> {
+    if ok(value) {
+        Ok(value)
+    } else {
+        Err(ConfigError::out_of_range(key, value, allowed))
+    }
+}
+
+fn positive_finite(key: &str, value: f64) -> Result<f64, ConfigError> {
+    check(
+        key,
+        value,
+        |v| v.is_finite() && v > 0.0,
+        "a finite number greater than 0",
+    )
+}
+
+fn count_u32(key: &str, value: u64, min: u64, max: u64) -> Result<u32, ConfigError> {
+    let allowed = format!("a whole number from {min} to {max}");
+    check(key, value, |v| (min..=max).contains(&v), &allowed).map(|v| v as u32)
+}
+
+/// Picks the variant named `value` from `choices`, or lists them.
+fn choose<T: Copy>(key: &str, value: &str, choices: &[(&str, T)]) -> Result<T, ConfigError> {
+    choices
+        .iter()
+        .find(|(name, _)| *name == value)
+        .map(|(_, choice)| *choice)
+        .ok_or_else(|| {
+            let names: Vec<String> = choices.iter().map(|(n, _)| format!("'{n}'")).collect();
+            ConfigError::out_of_range(
+                key,
+                format!("'{value}'"),
+                format!("one of {}", names.join(", ")),
+            )
+        })
+}
+
+fn resolve_service(key: &str, spec: &ServiceSpec) -> Result<ServiceTime, ConfigError> {
+    let mean_ns = positive_finite(&format!("{key}.mean_us"), spec.mean_us)? * NANOS_PER_US as f64;
+    let kinds = [("deterministic", 0), ("exponential", 1), ("lognormal", 2)];
+    match choose(&format!("{key}.distribution"), &spec.distribution, &kinds)? {
+        0 => Ok(ServiceTime::Deterministic { mean_ns }),
+        1 => Ok(ServiceTime::Exponential { mean_ns }),
+        _ => {
+            let cv = positive_finite(&format!("{key}.cv"), spec.cv)?;
+            Ok(ServiceTime::LogNormal { mean_ns, cv })
+        }
+    }
+}
+
+impl Scenario {
+    /// Validates a scenario as written and resolves it.
+    pub fn resolve(spec: &ScenarioSpec) -> Result<Self, ConfigError> {
+        let window_s = positive_finite("clients.window_s", spec.clients.window_s)?;
+        let horizon_s = positive_finite("run.horizon_s", spec.run.horizon_s)?;
+        if horizon_s < window_s {
+            return Err(ConfigError::out_of_range(
+                "run.horizon_s",
+                horizon_s,
+                format!("at least clients.window_s ({window_s}), so every client arrives"),
+            ));
+        }
+        let bucket_ms = positive_finite("run.bucket_ms", spec.run.bucket_ms)?;
+        let bucket_ns = (bucket_ms * NANOS_PER_MS as f64).round() as SimTime;
+        let horizon_ns = seconds(horizon_s);
+        check(
+            "run.bucket_ms",
+            bucket_ms,
+            |_| bucket_ns >= 1 && horizon_ns / bucket_ns <= 10_000_000,
+            "at least 1e-6 and at most run.horizon_s / 10 million buckets",
+        )?;
+
+        let message_rate_per_s = spec.messages.rate_per_s;
+        check(
+            "messages.rate_per_s",
+            message_rate_per_s,
+            |v| v.is_finite() && v >= 0.0,
+            "a finite number of at least 0",
+        )?;
+
+        Ok(Self {
+            seed: spec.seed,
+            clients: count_u32("clients.count", spec.clients.count, 1, u64::from(u32::MAX))?,
+            profile: resolve_profile(spec, window_s)?,
+            window_ns: seconds(window_s),
+            balancer: resolve_balancer(&spec.balancer.policy)?,
+            servers: count_u32(
+                "connection_servers.count",
+                spec.connection_servers.count,
+                1,
+                65_535,
+            )?,
+            max_connections: count_u32(
+                "connection_servers.max_connections",
+                spec.connection_servers.max_connections,
+                1,
+                u64::from(u32::MAX),
+            )?,
+            handshake_workers: count_u32(
+                "connection_servers.workers",
+                spec.connection_servers.workers,
+                1,
+                4096,
+            )?,
+            accept_queue: count_u32(
+                "connection_servers.accept_queue",
+                spec.connection_servers.accept_queue,
+                0,
+                u64::from(u32::MAX),
+            )?,
+            handshake: resolve_service(
+                "connection_servers.handshake",
+                &spec.connection_servers.handshake,
+            )?,
+            strategy: choose(
+                "registry.strategy",
+                &spec.registry.strategy,
+                &[
+                    ("sync", RegistryStrategy::Sync),
+                    ("async", RegistryStrategy::Async),
+                ],
+            )?,
+            writers: count_u32("registry.writers", spec.registry.writers, 1, 65_535)?,
+            key_layout: resolve_key_layout(spec)?,
+            shards: count_u32("redis.shards", spec.redis.shards, 1, 16_384)?,
+            shard_service: resolve_service("redis.service", &spec.redis.service)?,
+            message_rate_per_s,
+            lookups_load_shards: spec.messages.lookups_load_shards,
+            horizon_ns,
+            bucket_ns,
+        })
+    }
+
+    /// Number of time-series buckets covering the horizon.
+    pub fn buckets(&self) -> usize {
+        self.horizon_ns.div_ceil(self.bucket_ns) as usize
+    }
+}
+
+fn resolve_balancer(policy: &str) -> Result<BalancerPolicy, ConfigError> {
+    choose(
+        "balancer.policy",
+        policy,
+        &[
+            ("random", BalancerPolicy::Random),
+            ("round-robin", BalancerPolicy::RoundRobin),
+            ("least-connections", BalancerPolicy::LeastConnections),
+            ("power-of-two", BalancerPolicy::PowerOfTwo),
+        ],
+    )
+}
+
+fn resolve_key_layout(spec: &ScenarioSpec) -> Result<KeyLayout, ConfigError> {
+    let layouts = [("per-user", 0), ("bucketed", 1), ("single-hash", 2)];
+    Ok(
+        match choose("registry.key_layout", &spec.registry.key_layout, &layouts)? {
+            0 => KeyLayout::PerUser,
+            1 => KeyLayout::Bucketed {
+                buckets: count_u32("registry.buckets", spec.registry.buckets, 1, 1 << 24)?,
+            },
+            _ => KeyLayout::SingleHash,
+        },
+    )
+}
+
+fn resolve_profile(spec: &ScenarioSpec, window_s: f64) -> Result<ArrivalProfile, ConfigError> {
+    let clients = &spec.clients;
+    let kinds = [
+        ("uniform", 0),
+        ("poisson", 1),
+        ("peak", 2),
+        ("piecewise", 3),
+    ];
+    match choose("clients.profile", &clients.profile, &kinds)? {
+        0 => Ok(ArrivalProfile::Uniform),
+        1 => Ok(ArrivalProfile::Poisson),
+        2 => {
+            let at_s = clients.peak_at_s.unwrap_or(window_s / 2.0);
+            check(
+                "clients.peak_at_s",
+                at_s,
+                |v| v.is_finite() && (0.0..=window_s).contains(&v),
+                "a number of seconds within the window, from 0 to clients.window_s",
+            )?;
+            let spread_s = positive_finite(
+                "clients.spread_s",
+                clients.spread_s.unwrap_or(window_s / 6.0),
+            )?;
+            Ok(ArrivalProfile::Peak { at_s, spread_s })
+        }
+        _ => resolve_rate_points(&clients.rate_points, window_s),
+    }
+}
+
+fn resolve_rate_points(points: &[[f64; 2]], window_s: f64) -> Result<ArrivalProfile, ConfigError> {
+    let key = "clients.rate_points";
+    let shown = format!("{points:?}");
+    if points.len() < 2 {
+        return Err(ConfigError::out_of_range(
+            key,
+            shown,
+            "at least two [time_s, rate] points",
+        ));
+    }
+    let in_window = points
+        .iter()
+        .all(|[t, r]| t.is_finite() && r.is_finite() && (0.0..=window_s).contains(t) && *r >= 0.0);
+    let increasing = points.windows(2).all(|pair| pair[0][0] < pair[1][0]);
+    let some_rate = points.iter().any(|[_, r]| *r > 0.0);
+    if !(in_window && increasing && some_rate) {
+        return Err(ConfigError::out_of_range(
+            key,
+            shown,
+            "points with times increasing within [0, clients.window_s], rates of at least 0, and some rate above 0",
+        ));
+    }
+    Ok(ArrivalProfile::Piecewise {
+        points: points.iter().map(|[t, r]| (*t, *r)).collect(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_resolve() {
+        let scenario = Scenario::resolve(&ScenarioSpec::default()).unwrap();
+        assert_eq!(scenario.servers, 500);
+        assert_eq!(
+            scenario.shard_service,
+            ServiceTime::Exponential { mean_ns: 10_000.0 }
+        );
+        assert_eq!(scenario.buckets(), 6000);
+    }
+
+    #[test]
+    fn errors_name_key_value_and_allowed_range() {
+        let mut spec = ScenarioSpec::default();
+        spec.redis.shards = 0;
+        let message = Scenario::resolve(&spec).unwrap_err().to_string();
+        assert_eq!(
+            message,
+            "key 'redis.shards' = 0: a whole number from 1 to 16384"
+        );
+
+        let mut spec = ScenarioSpec::default();
+        spec.messages.rate_per_s = f64::NAN;
+        let message = Scenario::resolve(&spec).unwrap_err().to_string();
+        assert!(
+            message.starts_with("key 'messages.rate_per_s' = NaN"),
+            "{message}"
+        );
+
+        let mut spec = ScenarioSpec::default();
+        spec.registry.strategy = "eventual".into();
+        let message = Scenario::resolve(&spec).unwrap_err().to_string();
+        assert_eq!(
+            message,
+            "key 'registry.strategy' = 'eventual': one of 'sync', 'async'"
+        );
+    }
+
+    #[test]
+    fn piecewise_points_must_increase_within_the_window() {
+        let mut spec = ScenarioSpec::default();
+        spec.clients.profile = "piecewise".into();
+        spec.clients.rate_points = vec![[0.0, 1.0], [70.0, 0.0]];
+        assert!(Scenario::resolve(&spec).is_err());
+        spec.clients.rate_points = vec![[0.0, 1.0], [30.0, 5.0], [60.0, 0.0]];
+        assert!(Scenario::resolve(&spec).is_ok());
+    }
+}

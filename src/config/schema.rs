@@ -1,0 +1,220 @@
+//! The scenario schema as the user writes it in TOML.
+//!
+//! Every field has a default, documented where it is defined with its source or the
+//! assumption behind it, so a scenario file only says what differs. Unknown keys are
+//! refused (`deny_unknown_fields`), so a misspelt key is an error and never silently
+//! ignored. Values are checked later, in [`super::resolve`].
+
+use serde::{Deserialize, Serialize};
+
+/// One scenario, as written (after variant and `--set` overrides are merged in).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ScenarioSpec {
+    /// The run's seed; every random stream derives from it. Default 1.
+    pub seed: u64,
+    pub clients: ClientsSpec,
+    pub balancer: BalancerSpec,
+    pub connection_servers: ConnectionServersSpec,
+    pub registry: RegistrySpec,
+    pub redis: RedisSpec,
+    pub messages: MessagesSpec,
+    pub run: RunSpec,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ClientsSpec {
+    /// Clients in the storm. Default 1M; MODEL.md's storm is 500M.
+    pub count: u64,
+    /// Arrival profile: `uniform` (evenly spaced), `poisson` (homogeneous, random),
+    /// `peak` (normal around `peak_at_s` with `spread_s`, cut to the window) or
+    /// `piecewise` (a rate curve through `rate_points`).
+    pub profile: String,
+    /// Length of the storm in seconds; every client arrives within it. Default 60 s, the
+    /// "spread over a 60-second storm" case of MODEL.md.
+    pub window_s: f64,
+    /// Centre of a `peak` profile, in seconds from the start. Default: mid-window.
+    pub peak_at_s: Option<f64>,
+    /// Standard deviation of a `peak` profile, in seconds. Default: a sixth of the window,
+    /// so that ±3 spreads cover it.
+    pub spread_s: Option<f64>,
+    /// `[time_s, relative_rate]` points of a `piecewise` profile, linear in between; only
+    /// the curve's shape matters, as `count` fixes the total.
+    pub rate_points: Vec<[f64; 2]>,
+}
+
+impl Default for ClientsSpec {
+    fn default() -> Self {
+        Self {
+            count: 1_000_000,
+            profile: "poisson".into(),
+            window_s: 60.0,
+            peak_at_s: None,
+            spread_s: None,
+            rate_points: Vec::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct BalancerSpec {
+    /// `random`, `round-robin`, `least-connections` or `power-of-two`. Default `random`,
+    /// what a DNS- or ECMP-spread fleet approximates.
+    pub policy: String,
+}
+
+impl Default for BalancerSpec {
+    fn default() -> Self {
+        Self {
+            policy: "random".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ConnectionServersSpec {
+    /// Connection servers. Default 500 (MODEL.md: 500M clients at ~1M each).
+    pub count: u64,
+    /// Concurrent connections a server holds before it rejects. Default 1,000,000
+    /// (MODEL.md; WhatsApp and Phoenix reports of 1-2M per box).
+    pub max_connections: u64,
+    /// Handshake workers (cores) per server. Default 32, a common large instance.
+    pub workers: u64,
+    /// Clients that may wait for a worker before new ones are rejected. Default 4096,
+    /// Linux's `net.core.somaxconn` default since kernel 5.4.
+    pub accept_queue: u64,
+    /// CPU time of one handshake (TCP + TLS + WebSocket upgrade + token check). Default
+    /// log-normal, mean 250 µs, cv 0.5: an assumption built from `openssl speed` (ECDSA
+    /// P-256 sign ≈ 30 µs, ECDHE ≈ 60-100 µs) plus a token verification of similar cost.
+    pub handshake: ServiceSpec,
+}
+
+impl Default for ConnectionServersSpec {
+    fn default() -> Self {
+        Self {
+            count: 500,
+            max_connections: 1_000_000,
+            workers: 32,
+            accept_queue: 4096,
+            handshake: ServiceSpec {
+                distribution: "lognormal".into(),
+                mean_us: 250.0,
+                cv: 0.5,
+            },
+        }
+    }
+}
+
+/// A service-time distribution.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceSpec {
+    /// `deterministic`, `exponential` or `lognormal`.
+    pub distribution: String,
+    /// Mean service time in microseconds.
+    pub mean_us: f64,
+    /// Coefficient of variation (standard deviation over mean); used by `lognormal` only.
+    #[serde(default = "default_cv")]
+    pub cv: f64,
+}
+
+fn default_cv() -> f64 {
+    1.0
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RegistrySpec {
+    /// `sync` (the connection is established when its registry write completes) or
+    /// `async` (established at the end of the handshake, the write queued). Default
+    /// `async`.
+    pub strategy: String,
+    /// Writer workers draining each server's registry queue under `async`; each has one
+    /// write in flight at a time. Default 8, a small connection pool per server.
+    pub writers: u64,
+    /// How user entries map to Redis keys: `per-user` (`registry:user:<id>`),
+    /// `bucketed` (`HSET registry:{<id mod buckets>} user:<id>`) or `single-hash`
+    /// (`HSET registry user:<id>`, one key). Default `per-user`.
+    pub key_layout: String,
+    /// Hash keys of the `bucketed` layout. Default 16384, one per cluster slot at best.
+    pub buckets: u64,
+}
+
+impl Default for RegistrySpec {
+    fn default() -> Self {
+        Self {
+            strategy: "async".into(),
+            writers: 8,
+            key_layout: "per-user".into(),
+            buckets: 16_384,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RedisSpec {
+    /// Redis Cluster primaries. Default 100.
+    pub shards: u64,
+    /// Service time of one operation on a primary. Default exponential with mean 10 µs,
+    /// i.e. 100K ops/s (MODEL.md; redis.io benchmarks give 70-120K unpipelined).
+    /// Exponential rather than deterministic is an assumption: network and system-call
+    /// jitter dominate the command's own cost.
+    pub service: ServiceSpec,
+}
+
+impl Default for RedisSpec {
+    fn default() -> Self {
+        Self {
+            shards: 100,
+            service: ServiceSpec {
+                distribution: "exponential".into(),
+                mean_us: 10.0,
+                cv: 1.0,
+            },
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MessagesSpec {
+    /// Messages sent per second, all users together, recipients uniform over all clients.
+    /// Default 1,000,000/s: WhatsApp's reported 100 billion messages a day (2020) is
+    /// 1.16M/s on average.
+    pub rate_per_s: f64,
+    /// Whether each message's registry lookup is a read that loads the recipient's shard.
+    /// Default true.
+    pub lookups_load_shards: bool,
+}
+
+impl Default for MessagesSpec {
+    fn default() -> Self {
+        Self {
+            rate_per_s: 1_000_000.0,
+            lookups_load_shards: true,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RunSpec {
+    /// Virtual time the run lasts, in seconds. Default 600 s, long enough for the default
+    /// storm to drain.
+    pub horizon_s: f64,
+    /// Width of a time-series bucket, in milliseconds. Default 100 ms.
+    pub bucket_ms: f64,
+}
+
+impl Default for RunSpec {
+    fn default() -> Self {
+        Self {
+            horizon_s: 600.0,
+            bucket_ms: 100.0,
+        }
+    }
+}

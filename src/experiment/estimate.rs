@@ -1,0 +1,128 @@
+//! An estimate of a run's events and memory, made before it starts.
+//!
+//! The event count is exact but for the async writers (one `WriterFree` per write). The
+//! memory estimate adds the fixed structures (histograms, time series, per-server and
+//! per-shard state) to the peak backlog that a fluid model of the storm predicts: arrivals
+//! follow the profile's curve, the shards drain at their capacity net of lookups, and the
+//! difference piles up either at the shards (sync) or in the registry queues (async).
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::config::{ArrivalProfile, RegistryStrategy, Scenario};
+use crate::engine::{NANOS_PER_S, to_seconds};
+
+/// Bytes per queued registry write: `(established_at, client)` in a `VecDeque`.
+const REGISTRY_ENTRY_BYTES: f64 = 16.0;
+/// Bytes per operation in a shard's in-system record: one completion time.
+const SHARD_ENTRY_BYTES: f64 = 8.0;
+/// A `VecDeque` grows by doubling, so on average it holds about 1.5 times its content.
+const GROWTH_SLACK: f64 = 1.5;
+/// Memory of the process before the run: binary, allocator, thread stacks.
+const BASELINE_BYTES: f64 = 12.0 * 1024.0 * 1024.0;
+/// One HdrHistogram from 1 ns to a day at three significant digits.
+const HISTOGRAM_BYTES: f64 = 800.0 * 1024.0;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Estimate {
+    pub events: u64,
+    pub peak_backlog: u64,
+    pub memory_bytes: u64,
+}
+
+impl Estimate {
+    pub fn of(scenario: &Scenario) -> Self {
+        let clients = u64::from(scenario.clients);
+        let per_client = match scenario.strategy {
+            RegistryStrategy::Sync => 2,
+            RegistryStrategy::Async => 3,
+        };
+        let peak_backlog = fluid_peak_backlog(scenario);
+        let entry_bytes = match scenario.strategy {
+            RegistryStrategy::Sync => SHARD_ENTRY_BYTES,
+            RegistryStrategy::Async => REGISTRY_ENTRY_BYTES,
+        };
+        let buckets = scenario.buckets() as f64;
+        let fixed = BASELINE_BYTES
+            + 3.0 * HISTOGRAM_BYTES
+            + buckets * 8.0 * 26.0
+            + f64::from(scenario.servers) * (f64::from(scenario.handshake_workers) * 8.0 + 512.0)
+            + f64::from(scenario.shards) * 512.0;
+        Self {
+            events: clients * per_client,
+            peak_backlog: peak_backlog as u64,
+            memory_bytes: (fixed + peak_backlog * entry_bytes * GROWTH_SLACK) as u64,
+        }
+    }
+}
+
+/// The largest backlog of registry writes, summed over shards, that a fluid model of the
+/// storm predicts. Shards with the same share of users fill alike, so each distinct share
+/// is modelled once and weighted by how many shards have it.
+fn fluid_peak_backlog(scenario: &Scenario) -> f64 {
+    let mean_service_s = scenario.shard_service.mean_ns() / NANOS_PER_S as f64;
+    let lookup_rate = if scenario.lookups_load_shards {
+        scenario.message_rate_per_s
+    } else {
+        0.0
+    };
+    let map = crate::model::keys::ShardMap::new(scenario.key_layout, scenario.shards);
+    let mut shares: BTreeMap<u64, u32> = BTreeMap::new();
+    for share in map.user_shares(scenario.shards) {
+        *shares.entry(share.to_bits()).or_default() += 1;
+    }
+
+    let window_s = to_seconds(scenario.window_ns);
+    let steps = 10_000;
+    let step_s = window_s / f64::from(steps);
+    let masses: Vec<f64> = (0..steps)
+        .map(|step| profile_mass(&scenario.profile, window_s, step, step_s))
+        .collect();
+    let clients = f64::from(scenario.clients);
+    shares
+        .into_iter()
+        .filter(|(bits, _)| f64::from_bits(*bits) > 0.0)
+        .map(|(bits, shards)| {
+            let share = f64::from_bits(bits);
+            let capacity = (1.0 / mean_service_s - lookup_rate * share).max(0.0);
+            let (mut backlog, mut peak) = (0.0f64, 0.0f64);
+            for mass in &masses {
+                backlog = (backlog + clients * share * mass - capacity * step_s).max(0.0);
+                peak = peak.max(backlog);
+            }
+            peak * f64::from(shards)
+        })
+        .sum()
+}
+
+/// The share of clients arriving in step `step` of the window.
+fn profile_mass(profile: &ArrivalProfile, window_s: f64, step: u32, step_s: f64) -> f64 {
+    let start = f64::from(step) * step_s;
+    let end = start + step_s;
+    match profile {
+        ArrivalProfile::Uniform | ArrivalProfile::Poisson => step_s / window_s,
+        ArrivalProfile::Peak { at_s, spread_s } => {
+            let cdf = |t: f64| {
+                0.5 * (1.0 + statrs::function::erf::erf((t - at_s) / (spread_s * 2f64.sqrt())))
+            };
+            (cdf(end) - cdf(start)) / (cdf(window_s) - cdf(0.0))
+        }
+        ArrivalProfile::Piecewise { points } => {
+            let rate_at = |t: f64| {
+                points
+                    .windows(2)
+                    .find(|p| p[0].0 <= t && t <= p[1].0)
+                    .map_or(0.0, |p| {
+                        let ((t0, r0), (t1, r1)) = (p[0], p[1]);
+                        r0 + (r1 - r0) * (t - t0) / (t1 - t0)
+                    })
+            };
+            let total: f64 = points
+                .windows(2)
+                .map(|p| (p[0].1 + p[1].1) / 2.0 * (p[1].0 - p[0].0))
+                .sum();
+            (rate_at(start) + rate_at(end)) / 2.0 * step_s / total
+        }
+    }
+}

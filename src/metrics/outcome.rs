@@ -1,0 +1,44 @@
+//! Everything one run measured, ready for the report layer.
+
+use super::{LatencyHistogram, Tally};
+use crate::engine::SimTime;
+
+/// The results of one simulated run. Every field is a pure function of the scenario and
+/// its seed.
+pub struct RunOutcome {
+    pub tally: Tally,
+    pub connect_latency: LatencyHistogram,
+    pub registry_lag: LatencyHistogram,
+    pub miss_delay: LatencyHistogram,
+    pub messages_missed_undelivered: u64,
+    pub rejected_server_full: u64,
+    pub rejected_queue_full: u64,
+    pub lookups: u64,
+    pub peak_handshake_queue: u64,
+    pub peak_registry_queue: u64,
+    pub peak_shard_queue: u64,
+    pub shard_utilization_peak: f64,
+    /// When the last registry write was applied, if every connected client was registered
+    /// by the horizon.
+    pub all_registered_at: Option<SimTime>,
+    pub events: u64,
+    pub fingerprint: String,
+    pub series: SeriesColumns,
+}
+
+/// The time series as finished columns, one entry per bucket.
+#[derive(Debug, Clone, Default)]
+pub struct SeriesColumns {
+    pub bucket_ns: SimTime,
+    pub arrivals: Vec<u64>,
+    pub rejected: Vec<u64>,
+    pub connected: Vec<u64>,
+    pub registered: Vec<u64>,
+    pub handshake_queue: Vec<f64>,
+    pub registry_queue: Vec<f64>,
+    pub shard_queue: Vec<f64>,
+    pub shard_utilization: Vec<f64>,
+    pub busiest_shard_utilization: Vec<f64>,
+    pub messages_sent: Vec<u64>,
+    pub messages_missed: Vec<u64>,
+}

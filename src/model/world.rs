@@ -1,0 +1,442 @@
+//! The world: every component wired together, and the event loop that drives them.
+//!
+//! # The life of one client
+//!
+//! 1. `Arrival`: the balancer picks a server; the server admits the client (its handshake
+//!    start and end are fixed at once, see [`super::server`]) or rejects it.
+//! 2. `HandshakeDone`: under `sync` the registry write goes straight to the user's shard
+//!    and the connection is established when it completes; under `async` the connection
+//!    is established now and the write joins the server's registry queue.
+//! 3. `WriterFree` (async only): a writer whose write completed takes the next queued
+//!    write to its shard.
+//!
+//! # Event order
+//!
+//! Events run in time order; events at the same nanosecond run in the order they were
+//! scheduled (see [`crate::engine::EventQueue`]). The arrival stream keeps exactly one
+//! `Arrival` scheduled, so arrivals obey the same rule. Message lookups at a shard are
+//! served before a write that arrives at the same instant. Events at or after the horizon
+//! are not run; what they would have done is counted as in progress.
+
+use std::collections::VecDeque;
+
+use crate::config::{RegistryStrategy, Scenario};
+use crate::engine::{EventQueue, RandomStreams, SimTime, Trajectory};
+use crate::metrics::{LatencyHistogram, RunOutcome, SeriesColumns, Tally, TimeSeries};
+
+use super::arrivals::Arrivals;
+use super::balancer::Balancer;
+use super::keys::ShardMap;
+use super::messages::MessageLedger;
+use super::server::{ConnectionServer, Rejection};
+use super::service::ServiceSampler;
+use super::shard::Shard;
+
+/// Stream numbers of the components (see [`RandomStreams`]). Never reuse or renumber
+/// one: that would change every run's results.
+mod stream {
+    pub const ARRIVALS: u32 = 0;
+    pub const BALANCER: u32 = 1;
+    pub const HANDSHAKE: u32 = 2;
+    pub const SHARD_SERVICE: u32 = 3;
+    pub const LOOKUPS: u32 = 4;
+    pub const MESSAGE_MISSES: u32 = 5;
+    pub const MESSAGE_COUNTS: u32 = 6;
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Event {
+    Arrival,
+    HandshakeDone {
+        client: u32,
+        server: u32,
+        arrived_at: SimTime,
+    },
+    WriterFree {
+        server: u32,
+    },
+}
+
+impl Event {
+    /// The kind folded into the trajectory fingerprint.
+    fn kind(&self) -> u8 {
+        match self {
+            Self::Arrival => 0,
+            Self::HandshakeDone { .. } => 1,
+            Self::WriterFree { .. } => 2,
+        }
+    }
+}
+
+/// Receives the run's progress now and then; `now` is virtual time.
+pub trait Progress {
+    fn update(&mut self, now: SimTime, events: u64);
+}
+
+impl Progress for () {
+    fn update(&mut self, _: SimTime, _: u64) {}
+}
+
+/// How often, in dispatched events, progress is reported.
+const PROGRESS_EVERY: u64 = 1 << 20;
+
+/// A server's queue of registry writes waiting for a writer (async strategy).
+#[derive(Default)]
+struct RegistryQueue {
+    idle_writers: u32,
+    /// `(established_at, client)` of each waiting write, oldest first.
+    backlog: VecDeque<(SimTime, u32)>,
+}
+
+struct World<'a> {
+    scenario: &'a Scenario,
+    queue: EventQueue<Event>,
+    trajectory: Trajectory,
+    arrivals: Arrivals,
+    next_client: u32,
+    balancer: Balancer,
+    servers: Vec<ConnectionServer>,
+    registry_queues: Vec<RegistryQueue>,
+    shards: Vec<Shard>,
+    shard_map: ShardMap,
+    handshake_service: ServiceSampler,
+    shard_service: ServiceSampler,
+    series: TimeSeries,
+    messages: MessageLedger,
+    connect_latency: LatencyHistogram,
+    registry_lag: LatencyHistogram,
+    tally: Tally,
+    rejected_server_full: u64,
+    rejected_queue_full: u64,
+    registry_backlog: u64,
+    peak_registry_backlog: u64,
+    peak_handshake_queue: u64,
+    last_write_applied_at: SimTime,
+}
+
+/// Simulates one scenario to its horizon.
+pub fn simulate(scenario: &Scenario, progress: &mut dyn Progress) -> RunOutcome {
+    let mut world = World::new(scenario);
+    world.run(progress);
+    world.finish()
+}
+
+impl<'a> World<'a> {
+    fn new(scenario: &'a Scenario) -> Self {
+        let streams = RandomStreams::new(scenario.seed);
+        let shard_map = ShardMap::new(scenario.key_layout, scenario.shards);
+        let lookup_rate = if scenario.lookups_load_shards {
+            scenario.message_rate_per_s
+        } else {
+            0.0
+        };
+        let shards = shard_map
+            .user_shares(scenario.shards)
+            .into_iter()
+            .enumerate()
+            .map(|(index, share)| {
+                let index = index as u32;
+                Shard::new(
+                    streams.stream(stream::SHARD_SERVICE, index),
+                    lookup_rate * share,
+                    streams.stream(stream::LOOKUPS, index),
+                )
+            })
+            .collect();
+        let servers = (0..scenario.servers)
+            .map(|s| {
+                ConnectionServer::new(
+                    scenario.handshake_workers,
+                    streams.stream(stream::HANDSHAKE, s),
+                )
+            })
+            .collect();
+        let registry_queues = (0..scenario.servers)
+            .map(|_| RegistryQueue {
+                idle_writers: scenario.writers,
+                backlog: VecDeque::new(),
+            })
+            .collect();
+
+        // The arrival stream keeps exactly one arrival scheduled at a time.
+        let mut arrivals = Arrivals::new(
+            &scenario.profile,
+            scenario.clients,
+            scenario.window_ns,
+            streams.stream(stream::ARRIVALS, 0),
+        );
+        let mut queue = EventQueue::new();
+        if let Some(first) = arrivals.next() {
+            queue.schedule(first, Event::Arrival);
+        }
+
+        Self {
+            scenario,
+            queue,
+            trajectory: Trajectory::default(),
+            arrivals,
+            next_client: 0,
+            balancer: Balancer::new(
+                scenario.balancer,
+                scenario.servers,
+                streams.stream(stream::BALANCER, 0),
+            ),
+            servers,
+            registry_queues,
+            shards,
+            shard_map,
+            handshake_service: ServiceSampler::new(&scenario.handshake),
+            shard_service: ServiceSampler::new(&scenario.shard_service),
+            series: TimeSeries::new(scenario.bucket_ns, scenario.horizon_ns),
+            messages: MessageLedger::new(
+                scenario.message_rate_per_s,
+                scenario.clients,
+                scenario.horizon_ns,
+                scenario.bucket_ns,
+                streams.stream(stream::MESSAGE_MISSES, 0),
+                streams.stream(stream::MESSAGE_COUNTS, 0),
+            ),
+            connect_latency: LatencyHistogram::default(),
+            registry_lag: LatencyHistogram::default(),
+            tally: Tally::default(),
+            rejected_server_full: 0,
+            rejected_queue_full: 0,
+            registry_backlog: 0,
+            peak_registry_backlog: 0,
+            peak_handshake_queue: 0,
+            last_write_applied_at: 0,
+        }
+    }
+
+    fn run(&mut self, progress: &mut dyn Progress) {
+        let horizon = self.scenario.horizon_ns;
+        while let Some(next) = self.queue.pop_before(horizon) {
+            self.trajectory.fold(next.time, next.event.kind());
+            match next.event {
+                Event::Arrival => self.arrive(next.time),
+                Event::HandshakeDone {
+                    client,
+                    server,
+                    arrived_at,
+                } => self.handshake_done(next.time, client, server, arrived_at),
+                Event::WriterFree { server } => self.writer_free(next.time, server),
+            }
+            if self.queue.dispatched() % PROGRESS_EVERY == 0 {
+                progress.update(next.time, self.queue.dispatched());
+            }
+        }
+        progress.update(horizon, self.queue.dispatched());
+    }
+
+    fn arrive(&mut self, now: SimTime) {
+        let client = self.next_client;
+        self.next_client += 1;
+        self.tally.clients_arrived += 1;
+        let bucket = self.series.bucket_of(now);
+        TimeSeries::count(&mut self.series.arrivals, bucket);
+
+        let servers = &self.servers;
+        let server = self.balancer.choose(|s| servers[s as usize].connections);
+        let scenario = self.scenario;
+        let admission = self.servers[server as usize].admit(
+            now,
+            scenario.max_connections,
+            scenario.accept_queue,
+            &self.handshake_service,
+        );
+        match admission {
+            Ok(handshake) => {
+                let connections = self.servers[server as usize].connections;
+                self.balancer.admitted(server, connections);
+                let waiting = self.servers[server as usize].waiting() as u64;
+                self.peak_handshake_queue = self.peak_handshake_queue.max(waiting);
+                self.series.handshake_waiting.add(now, handshake.start);
+                self.queue.schedule(
+                    handshake.done,
+                    Event::HandshakeDone {
+                        client,
+                        server,
+                        arrived_at: now,
+                    },
+                );
+            }
+            Err(reason) => {
+                match reason {
+                    Rejection::ServerFull => self.rejected_server_full += 1,
+                    Rejection::QueueFull => self.rejected_queue_full += 1,
+                }
+                self.tally.clients_rejected += 1;
+                TimeSeries::count(&mut self.series.rejected, bucket);
+                self.messages.offline_until(SimTime::MAX);
+            }
+        }
+
+        if let Some(next) = self.arrivals.next() {
+            self.queue.schedule(next, Event::Arrival);
+        }
+    }
+
+    fn handshake_done(&mut self, now: SimTime, client: u32, server: u32, arrived_at: SimTime) {
+        self.tally.writes_issued += 1;
+        match self.scenario.strategy {
+            RegistryStrategy::Sync => {
+                let applied_at = self.write_to_shard(now, client);
+                if applied_at < self.scenario.horizon_ns {
+                    self.established(applied_at, arrived_at);
+                    self.registered(applied_at, applied_at);
+                    self.messages.client_timeline(applied_at, Some(applied_at));
+                } else {
+                    self.tally.clients_in_progress += 1;
+                    self.tally.writes_pending += 1;
+                    self.messages.offline_until(SimTime::MAX);
+                }
+            }
+            RegistryStrategy::Async => {
+                self.established(now, arrived_at);
+                let queue = &mut self.registry_queues[server as usize];
+                if queue.idle_writers > 0 {
+                    queue.idle_writers -= 1;
+                    self.dispatch_write(now, server, client, now);
+                } else {
+                    queue.backlog.push_back((now, client));
+                    self.registry_backlog += 1;
+                    self.peak_registry_backlog =
+                        self.peak_registry_backlog.max(self.registry_backlog);
+                }
+            }
+        }
+    }
+
+    fn writer_free(&mut self, now: SimTime, server: u32) {
+        let queue = &mut self.registry_queues[server as usize];
+        match queue.backlog.pop_front() {
+            Some((established_at, client)) => {
+                self.registry_backlog -= 1;
+                self.dispatch_write(now, server, client, established_at);
+            }
+            None => queue.idle_writers += 1,
+        }
+    }
+
+    /// A writer of `server` sends `client`'s write at `now` and stays busy until it is
+    /// applied.
+    fn dispatch_write(&mut self, now: SimTime, server: u32, client: u32, established_at: SimTime) {
+        self.series.registry_waiting.add(established_at, now);
+        let applied_at = self.write_to_shard(now, client);
+        if applied_at < self.scenario.horizon_ns {
+            self.registered(applied_at, established_at);
+            self.messages
+                .client_timeline(established_at, Some(applied_at));
+        } else {
+            self.tally.writes_pending += 1;
+            self.messages.client_timeline(established_at, None);
+        }
+        self.queue
+            .schedule(applied_at, Event::WriterFree { server });
+    }
+
+    /// Sends `client`'s registry write to its shard at `now`; returns when it is applied.
+    fn write_to_shard(&mut self, now: SimTime, client: u32) -> SimTime {
+        let shard = self.shard_map.shard_of(client) as usize;
+        self.shards[shard].serve_write(now, &self.shard_service, &mut self.series)
+    }
+
+    fn established(&mut self, at: SimTime, arrived_at: SimTime) {
+        self.tally.clients_connected += 1;
+        self.connect_latency.record(at - arrived_at);
+        let bucket = self.series.bucket_of(at);
+        TimeSeries::count(&mut self.series.connected, bucket);
+    }
+
+    fn registered(&mut self, applied_at: SimTime, established_at: SimTime) {
+        self.tally.writes_applied += 1;
+        self.registry_lag.record(applied_at - established_at);
+        self.last_write_applied_at = self.last_write_applied_at.max(applied_at);
+        let bucket = self.series.bucket_of(applied_at);
+        TimeSeries::count(&mut self.series.registered, bucket);
+    }
+
+    /// Counts what is still in progress at the horizon and assembles the outcome.
+    fn finish(mut self) -> RunOutcome {
+        let horizon = self.scenario.horizon_ns;
+        for pending in self.queue.drain_pending() {
+            match pending.event {
+                Event::HandshakeDone { .. } => {
+                    self.tally.clients_in_progress += 1;
+                    self.messages.offline_until(SimTime::MAX);
+                }
+                Event::Arrival => {
+                    unreachable!("every client arrives within the window, before the horizon")
+                }
+                Event::WriterFree { .. } => {}
+            }
+        }
+        for queue in &mut self.registry_queues {
+            for (established_at, _) in queue.backlog.drain(..) {
+                self.tally.writes_pending += 1;
+                self.messages.client_timeline(established_at, None);
+            }
+        }
+        for shard in &mut self.shards {
+            shard.finish(horizon, &self.shard_service, &mut self.series);
+        }
+
+        let (messages, miss_delay) = self.messages.finish();
+        self.tally.messages_sent = messages.sent_per_bucket.iter().sum();
+        self.tally.messages_routed = messages.routed;
+        self.tally.messages_missed = messages.missed;
+        self.tally.messages_offline = messages.offline;
+        self.tally.timeline_expected_ns = u128::from(self.scenario.clients) * u128::from(horizon);
+        self.tally.timeline_covered_ns = messages.covered_ns;
+
+        let shards = f64::from(self.scenario.shards);
+        let series = SeriesColumns {
+            bucket_ns: self.scenario.bucket_ns,
+            handshake_queue: self.series.handshake_waiting.means(),
+            registry_queue: self.series.registry_waiting.means(),
+            shard_queue: self.series.shard_waiting.means(),
+            shard_utilization: self
+                .series
+                .shard_busy
+                .means()
+                .iter()
+                .map(|busy| busy / shards)
+                .collect(),
+            busiest_shard_utilization: self.series.busiest_shard.values().to_vec(),
+            messages_sent: messages.sent_per_bucket,
+            messages_missed: messages.missed_per_bucket,
+            arrivals: self.series.arrivals,
+            rejected: self.series.rejected,
+            connected: self.series.connected,
+            registered: self.series.registered,
+        };
+        let all_registered = self.tally.writes_pending == 0 && self.tally.clients_in_progress == 0;
+        RunOutcome {
+            tally: self.tally,
+            connect_latency: self.connect_latency,
+            registry_lag: self.registry_lag,
+            miss_delay,
+            messages_missed_undelivered: messages.missed_undelivered,
+            rejected_server_full: self.rejected_server_full,
+            rejected_queue_full: self.rejected_queue_full,
+            lookups: self.shards.iter().map(Shard::lookups_served).sum(),
+            peak_handshake_queue: self.peak_handshake_queue,
+            peak_registry_queue: self.peak_registry_backlog,
+            peak_shard_queue: self
+                .shards
+                .iter()
+                .map(|s| s.peak_in_system as u64)
+                .max()
+                .unwrap_or(0),
+            shard_utilization_peak: series
+                .busiest_shard_utilization
+                .iter()
+                .copied()
+                .fold(0.0, f64::max),
+            all_registered_at: all_registered.then_some(self.last_write_applied_at),
+            events: self.queue.dispatched(),
+            fingerprint: self.trajectory.hex(),
+            series,
+        }
+    }
+}

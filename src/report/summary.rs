@@ -1,0 +1,90 @@
+//! The one-row summary of a run: the headline figures a design review compares.
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::Scenario;
+use crate::engine::to_seconds;
+use crate::metrics::RunOutcome;
+
+/// One row of `summary.csv`. Times are in milliseconds unless the name says otherwise.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SummaryRow {
+    pub variant: String,
+    pub strategy: String,
+    pub seed: u64,
+    pub clients: u64,
+    pub connected: u64,
+    pub rejected: u64,
+    pub in_progress: u64,
+    pub connect_p50_ms: f64,
+    pub connect_p99_ms: f64,
+    pub connect_p999_ms: f64,
+    pub connect_max_ms: f64,
+    pub registry_lag_p50_ms: f64,
+    pub registry_lag_p99_ms: f64,
+    pub registry_lag_max_ms: f64,
+    pub miss_delay_p50_ms: f64,
+    pub miss_delay_p99_ms: f64,
+    pub messages_sent: u64,
+    pub messages_routed: u64,
+    pub messages_missed: u64,
+    pub messages_offline: u64,
+    pub messages_missed_undelivered: u64,
+    pub miss_rate: f64,
+    pub writes_issued: u64,
+    pub writes_applied: u64,
+    pub writes_pending: u64,
+    pub lookups: u64,
+    pub peak_handshake_queue: u64,
+    pub peak_registry_queue: u64,
+    pub peak_shard_queue: u64,
+    pub shard_utilization_peak: f64,
+    /// Empty when some connected client was still unregistered at the horizon.
+    pub all_registered_at_s: Option<f64>,
+    pub events: u64,
+}
+
+impl SummaryRow {
+    pub fn new(variant: &str, scenario: &Scenario, outcome: &RunOutcome) -> Self {
+        let tally = &outcome.tally;
+        let miss_rate = if tally.messages_sent == 0 {
+            0.0
+        } else {
+            tally.messages_missed as f64 / tally.messages_sent as f64
+        };
+        Self {
+            variant: variant.to_string(),
+            strategy: scenario.strategy.name().to_string(),
+            seed: scenario.seed,
+            clients: u64::from(scenario.clients),
+            connected: tally.clients_connected,
+            rejected: tally.clients_rejected,
+            in_progress: tally.clients_in_progress,
+            connect_p50_ms: outcome.connect_latency.quantile_ms(0.5),
+            connect_p99_ms: outcome.connect_latency.quantile_ms(0.99),
+            connect_p999_ms: outcome.connect_latency.quantile_ms(0.999),
+            connect_max_ms: outcome.connect_latency.max_ms(),
+            registry_lag_p50_ms: outcome.registry_lag.quantile_ms(0.5),
+            registry_lag_p99_ms: outcome.registry_lag.quantile_ms(0.99),
+            registry_lag_max_ms: outcome.registry_lag.max_ms(),
+            miss_delay_p50_ms: outcome.miss_delay.quantile_ms(0.5),
+            miss_delay_p99_ms: outcome.miss_delay.quantile_ms(0.99),
+            messages_sent: tally.messages_sent,
+            messages_routed: tally.messages_routed,
+            messages_missed: tally.messages_missed,
+            messages_offline: tally.messages_offline,
+            messages_missed_undelivered: outcome.messages_missed_undelivered,
+            miss_rate,
+            writes_issued: tally.writes_issued,
+            writes_applied: tally.writes_applied,
+            writes_pending: tally.writes_pending,
+            lookups: outcome.lookups,
+            peak_handshake_queue: outcome.peak_handshake_queue,
+            peak_registry_queue: outcome.peak_registry_queue,
+            peak_shard_queue: outcome.peak_shard_queue,
+            shard_utilization_peak: outcome.shard_utilization_peak,
+            all_registered_at_s: outcome.all_registered_at.map(to_seconds),
+            events: outcome.events,
+        }
+    }
+}
