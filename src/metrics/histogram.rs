@@ -34,7 +34,7 @@ impl Default for LatencyHistogram {
 impl LatencyHistogram {
     #[inline]
     pub fn record(&mut self, value: SimTime) {
-        self.histogram.saturating_record(value.max(1));
+        self.histogram.saturating_record(value);
     }
 
     pub fn count(&self) -> u64 {
