@@ -17,5 +17,7 @@ mod trajectory;
 
 pub use queue::{EventQueue, Scheduled};
 pub use random::{RandomStreams, Stream};
-pub use time::{NANOS_PER_MS, NANOS_PER_S, NANOS_PER_US, SimTime, seconds, to_ms, to_seconds};
+pub use time::{
+    NANOS_PER_MS, NANOS_PER_S, NANOS_PER_US, SimTime, round_to_nanos, seconds, to_ms, to_seconds,
+};
 pub use trajectory::Trajectory;

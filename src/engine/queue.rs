@@ -53,8 +53,14 @@ impl<E> Ord for Entry<E> {
 }
 
 /// A priority queue of future events with a deterministic order for simultaneous ones.
+///
+/// Besides the heap it has one slot for a *streamed* event: the next event of a source that
+/// produces its events in time order and keeps exactly one pending (the storm's arrivals).
+/// The slot takes part in the same `(time, sequence)` order as the heap, so it changes no
+/// dispatch order; it only saves a heap push and pop for every event of the stream.
 pub struct EventQueue<E> {
     heap: BinaryHeap<Reverse<Entry<E>>>,
+    streamed: Option<Entry<E>>,
     next_sequence: u64,
     now: SimTime,
     dispatched: u64,
@@ -70,6 +76,7 @@ impl<E> EventQueue<E> {
     pub fn new() -> Self {
         Self {
             heap: BinaryHeap::new(),
+            streamed: None,
             next_sequence: 0,
             now: 0,
             dispatched: 0,
@@ -82,7 +89,29 @@ impl<E> EventQueue<E> {
     ///
     /// Scheduling into the past is a model bug that would silently reorder history, so it
     /// panics rather than being clamped.
+    #[inline]
     pub fn schedule(&mut self, time: SimTime, event: E) {
+        let entry = self.entry(time, event);
+        self.heap.push(Reverse(entry));
+    }
+
+    /// Schedules the next event of the stream (see the type's documentation).
+    ///
+    /// # Panics
+    ///
+    /// If the previous streamed event has not been dispatched yet: a stream keeps exactly
+    /// one event pending.
+    #[inline]
+    pub fn schedule_streamed(&mut self, time: SimTime, event: E) {
+        assert!(
+            self.streamed.is_none(),
+            "a streamed event is already pending"
+        );
+        self.streamed = Some(self.entry(time, event));
+    }
+
+    #[inline]
+    fn entry(&mut self, time: SimTime, event: E) -> Entry<E> {
         assert!(
             time >= self.now,
             "event scheduled at {time} ns, before the current time {} ns",
@@ -90,21 +119,30 @@ impl<E> EventQueue<E> {
         );
         let sequence = self.next_sequence;
         self.next_sequence += 1;
-        self.heap.push(Reverse(Entry {
+        Entry {
             time,
             sequence,
             event,
-        }));
+        }
     }
 
     /// Removes and returns the next event if it is due strictly before `horizon`, and
     /// advances the clock to it. Events at or after the horizon stay queued, so the caller
     /// can count them as work still in progress.
+    #[inline]
     pub fn pop_before(&mut self, horizon: SimTime) -> Option<Scheduled<E>> {
-        if self.heap.peek()?.0.time >= horizon {
+        let heap_key = self.heap.peek().map(|Reverse(entry)| entry.key());
+        let streamed_key = self.streamed.as_ref().map(Entry::key);
+        let entry = match (heap_key, streamed_key) {
+            (Some(heap), Some(streamed)) if streamed < heap => self.streamed.take()?,
+            (None, Some(_)) => self.streamed.take()?,
+            (Some(_), _) => self.heap.pop()?.0,
+            (None, None) => return None,
+        };
+        if entry.time >= horizon {
+            self.put_back(entry);
             return None;
         }
-        let Reverse(entry) = self.heap.pop()?;
         self.now = entry.time;
         self.dispatched += 1;
         Some(Scheduled {
@@ -123,24 +161,40 @@ impl<E> EventQueue<E> {
         self.dispatched
     }
 
+    /// Returns an entry taken out by a look past the horizon to where it came from.
+    fn put_back(&mut self, entry: Entry<E>) {
+        match &self.streamed {
+            None if self
+                .heap
+                .peek()
+                .is_none_or(|Reverse(top)| entry.key() < top.key()) =>
+            {
+                self.streamed = Some(entry)
+            }
+            _ => self.heap.push(Reverse(entry)),
+        }
+    }
+
     pub fn len(&self) -> usize {
-        self.heap.len()
+        self.heap.len() + usize::from(self.streamed.is_some())
     }
 
     pub fn is_empty(&self) -> bool {
-        self.heap.is_empty()
+        self.len() == 0
     }
 
     /// Empties the queue, handing over what was still pending, in dispatch order.
     pub fn drain_pending(&mut self) -> Vec<Scheduled<E>> {
-        let mut pending = Vec::with_capacity(self.heap.len());
-        while let Some(Reverse(entry)) = self.heap.pop() {
-            pending.push(Scheduled {
+        let mut entries: Vec<Entry<E>> = self.heap.drain().map(|Reverse(entry)| entry).collect();
+        entries.extend(self.streamed.take());
+        entries.sort_by_key(Entry::key);
+        entries
+            .into_iter()
+            .map(|entry| Scheduled {
                 time: entry.time,
                 event: entry.event,
-            });
-        }
-        pending
+            })
+            .collect()
     }
 }
 
@@ -204,6 +258,39 @@ mod tests {
 
         let pending: Vec<_> = queue.drain_pending().into_iter().map(|s| s.event).collect();
         assert_eq!(pending, vec!["at", "after"]);
+    }
+
+    #[test]
+    fn streamed_events_keep_the_scheduling_order() {
+        let mut queue = EventQueue::new();
+        queue.schedule(5, "heap, scheduled first");
+        queue.schedule_streamed(5, "streamed, scheduled second");
+        queue.schedule(5, "heap, scheduled third");
+        queue.schedule(2, "heap at 2");
+
+        assert_eq!(
+            queue.pop_before(SimTime::MAX).map(|s| s.event),
+            Some("heap at 2")
+        );
+        assert_eq!(
+            queue.pop_before(SimTime::MAX).map(|s| s.event),
+            Some("heap, scheduled first")
+        );
+        assert_eq!(
+            queue.pop_before(SimTime::MAX).map(|s| s.event),
+            Some("streamed, scheduled second")
+        );
+        queue.schedule_streamed(7, "streamed at 7");
+        assert_eq!(
+            queue.pop_before(6).map(|s| s.event),
+            Some("heap, scheduled third")
+        );
+        assert!(queue.pop_before(6).is_none());
+        assert_eq!(queue.len(), 1);
+        assert_eq!(
+            queue.pop_before(SimTime::MAX).map(|s| s.event),
+            Some("streamed at 7")
+        );
     }
 
     #[test]

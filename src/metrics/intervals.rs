@@ -8,12 +8,12 @@
 //! end. This gives exact time-averaged depths (what Little's law speaks of) without
 //! sampling and without a per-event cost that grows with the interval's length.
 
+use super::Buckets;
 use crate::engine::SimTime;
 
 #[derive(Debug, Clone)]
 pub struct IntervalAccumulator {
-    bucket_ns: SimTime,
-    horizon_ns: SimTime,
+    buckets: Buckets,
     /// Nanoseconds covered in partially covered buckets.
     partial_ns: Vec<u64>,
     /// Difference array of the count of intervals covering a bucket whole.
@@ -21,31 +21,29 @@ pub struct IntervalAccumulator {
 }
 
 impl IntervalAccumulator {
-    pub fn new(bucket_ns: SimTime, horizon_ns: SimTime) -> Self {
-        let buckets = horizon_ns.div_ceil(bucket_ns) as usize;
+    pub fn new(buckets: Buckets) -> Self {
         Self {
-            bucket_ns,
-            horizon_ns,
-            partial_ns: vec![0; buckets],
-            whole: vec![0; buckets + 1],
+            buckets,
+            partial_ns: vec![0; buckets.count()],
+            whole: vec![0; buckets.count() + 1],
         }
     }
 
     /// Adds the interval `[start, end)`, clipped to the horizon.
     #[inline]
     pub fn add(&mut self, start: SimTime, end: SimTime) {
-        let end = end.min(self.horizon_ns);
+        let end = end.min(self.buckets.horizon_ns());
         if start >= end {
             return;
         }
-        let first = (start / self.bucket_ns) as usize;
-        let last = ((end - 1) / self.bucket_ns) as usize;
+        let first = self.buckets.index(start);
+        let last = self.buckets.index(end - 1);
         if first == last {
             self.partial_ns[first] += end - start;
             return;
         }
-        self.partial_ns[first] += (first as u64 + 1) * self.bucket_ns - start;
-        self.partial_ns[last] += end - last as u64 * self.bucket_ns;
+        self.partial_ns[first] += self.buckets.start(first + 1) - start;
+        self.partial_ns[last] += end - self.buckets.start(last);
         self.whole[first + 1] += 1;
         self.whole[last] -= 1;
     }
@@ -58,8 +56,7 @@ impl IntervalAccumulator {
             .enumerate()
             .map(|(bucket, partial)| {
                 covering += self.whole[bucket];
-                let bucket_len = self.bucket_len(bucket);
-                partial + covering as u64 * bucket_len
+                partial + covering as u64 * self.buckets.len_of(bucket)
             })
             .collect()
     }
@@ -69,14 +66,8 @@ impl IntervalAccumulator {
         self.integrals()
             .iter()
             .enumerate()
-            .map(|(bucket, integral)| *integral as f64 / self.bucket_len(bucket) as f64)
+            .map(|(bucket, integral)| *integral as f64 / self.buckets.len_of(bucket) as f64)
             .collect()
-    }
-
-    /// The last bucket may be shorter when the horizon is not a multiple of the bucket.
-    fn bucket_len(&self, bucket: usize) -> u64 {
-        let start = bucket as u64 * self.bucket_ns;
-        (start + self.bucket_ns).min(self.horizon_ns) - start
     }
 }
 
@@ -86,7 +77,7 @@ mod tests {
 
     #[test]
     fn integrals_match_a_direct_count() {
-        let mut accumulator = IntervalAccumulator::new(10, 95);
+        let mut accumulator = IntervalAccumulator::new(Buckets::new(10, 95));
         let intervals = [
             (0, 95),
             (3, 7),

@@ -3,12 +3,14 @@
 //!
 //! The model records into these types and never prints; the report layer reads them.
 
+mod buckets;
 mod conservation;
 mod histogram;
 mod intervals;
 mod outcome;
 mod timeseries;
 
+pub use buckets::Buckets;
 pub use conservation::{ConservationError, Tally};
 pub use histogram::{LatencyHistogram, REPORTED_QUANTILES};
 pub use intervals::IntervalAccumulator;

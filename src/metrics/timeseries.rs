@@ -1,13 +1,12 @@
 //! Fixed virtual-time buckets: counts of what happened in each, and integrals of depths.
 
-use super::IntervalAccumulator;
+use super::{Buckets, IntervalAccumulator};
 use crate::engine::SimTime;
 
 /// Per-bucket counts and time-averaged depths of one run.
 #[derive(Debug, Clone)]
 pub struct TimeSeries {
-    pub bucket_ns: SimTime,
-    pub horizon_ns: SimTime,
+    pub buckets: Buckets,
     pub arrivals: Vec<u64>,
     pub rejected: Vec<u64>,
     pub connected: Vec<u64>,
@@ -21,32 +20,27 @@ pub struct TimeSeries {
 }
 
 impl TimeSeries {
-    pub fn new(bucket_ns: SimTime, horizon_ns: SimTime) -> Self {
-        let buckets = horizon_ns.div_ceil(bucket_ns) as usize;
-        let accumulator = IntervalAccumulator::new(bucket_ns, horizon_ns);
+    pub fn new(buckets: Buckets) -> Self {
+        let accumulator = IntervalAccumulator::new(buckets);
+        let count = buckets.count();
         Self {
-            bucket_ns,
-            horizon_ns,
-            arrivals: vec![0; buckets],
-            rejected: vec![0; buckets],
-            connected: vec![0; buckets],
-            registered: vec![0; buckets],
+            buckets,
+            arrivals: vec![0; count],
+            rejected: vec![0; count],
+            connected: vec![0; count],
+            registered: vec![0; count],
             handshake_waiting: accumulator.clone(),
             registry_waiting: accumulator.clone(),
             shard_waiting: accumulator.clone(),
             shard_busy: accumulator,
-            busiest_shard: BucketMax::new(buckets),
+            busiest_shard: BucketMax::new(count),
         }
-    }
-
-    pub fn buckets(&self) -> usize {
-        self.arrivals.len()
     }
 
     /// The bucket holding instant `t`, or `None` at or past the horizon.
     #[inline]
     pub fn bucket_of(&self, t: SimTime) -> Option<usize> {
-        (t < self.horizon_ns).then(|| (t / self.bucket_ns) as usize)
+        self.buckets.get(t)
     }
 
     #[inline]

@@ -21,13 +21,13 @@
 use rand_distr::{Distribution, Exp1, Poisson};
 
 use crate::engine::{NANOS_PER_S, SimTime, Stream};
-use crate::metrics::{IntervalAccumulator, LatencyHistogram};
+use crate::metrics::{Buckets, IntervalAccumulator, LatencyHistogram};
 
 pub struct MessageLedger {
     /// Messages per nanosecond addressed to one given client.
     rate_per_client_ns: f64,
     horizon_ns: SimTime,
-    bucket_ns: SimTime,
+    buckets: Buckets,
     miss_rng: Stream,
     count_rng: Stream,
     /// Miss-window time still to cover before the next missed message.
@@ -59,24 +59,22 @@ impl MessageLedger {
     pub fn new(
         rate_per_s: f64,
         clients: u32,
-        horizon_ns: SimTime,
-        bucket_ns: SimTime,
+        buckets: Buckets,
         miss_rng: Stream,
         count_rng: Stream,
     ) -> Self {
         let rate_per_client_ns = rate_per_s / f64::from(clients) / NANOS_PER_S as f64;
-        let accumulator = IntervalAccumulator::new(bucket_ns, horizon_ns);
-        let buckets = horizon_ns.div_ceil(bucket_ns) as usize;
+        let accumulator = IntervalAccumulator::new(buckets);
         let mut ledger = Self {
             rate_per_client_ns,
-            horizon_ns,
-            bucket_ns,
+            horizon_ns: buckets.horizon_ns(),
+            buckets,
             miss_rng,
             count_rng,
             gap_to_next_miss_ns: f64::INFINITY,
             offline: accumulator.clone(),
             routed: accumulator,
-            missed_per_bucket: vec![0; buckets],
+            missed_per_bucket: vec![0; buckets.count()],
             missed_undelivered: 0,
             miss_delay: LatencyHistogram::default(),
             covered_ns: 0,
@@ -124,7 +122,7 @@ impl MessageLedger {
         while offset + self.gap_to_next_miss_ns < length {
             offset += self.gap_to_next_miss_ns;
             let sent_at = (start + offset as SimTime).min(end - 1);
-            self.missed_per_bucket[(sent_at / self.bucket_ns) as usize] += 1;
+            self.missed_per_bucket[self.buckets.index(sent_at)] += 1;
             match delivered_at {
                 Some(at) => self.miss_delay.record(at - sent_at),
                 None => self.missed_undelivered += 1,

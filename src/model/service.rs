@@ -3,7 +3,7 @@
 use rand_distr::{Distribution, Exp1, StandardNormal};
 
 use crate::config::ServiceTime;
-use crate::engine::{SimTime, Stream};
+use crate::engine::{SimTime, Stream, round_to_nanos};
 
 /// A service-time distribution prepared for fast sampling.
 #[derive(Debug, Clone, Copy)]
@@ -52,7 +52,7 @@ impl ServiceSampler {
                 (mu + sigma * z).exp()
             }
         };
-        nanos.round() as SimTime
+        round_to_nanos(nanos)
     }
 }
 

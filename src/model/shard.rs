@@ -14,7 +14,7 @@ use std::collections::VecDeque;
 
 use rand_distr::{Distribution, Exp1};
 
-use crate::engine::{SimTime, Stream};
+use crate::engine::{SimTime, Stream, round_to_nanos};
 use crate::metrics::TimeSeries;
 
 use super::service::ServiceSampler;
@@ -46,7 +46,7 @@ impl Shard {
             let mean_gap_ns = 1e9 / lookup_rate_per_s;
             let first_gap: f64 = Exp1.sample(&mut lookup_rng);
             LookupStream {
-                next_at: (first_gap * mean_gap_ns).round() as SimTime,
+                next_at: round_to_nanos(first_gap * mean_gap_ns),
                 rng: lookup_rng,
                 mean_gap_ns,
                 served: 0,
@@ -88,7 +88,7 @@ impl Shard {
                 break;
             }
             let gap: f64 = Exp1.sample(&mut lookups.rng);
-            lookups.next_at = at + (gap * lookups.mean_gap_ns).round() as SimTime;
+            lookups.next_at = at + round_to_nanos(gap * lookups.mean_gap_ns);
             lookups.served += 1;
             self.serve(at, service, series);
         }
@@ -138,14 +138,15 @@ struct UtilizationTracker {
 
 impl UtilizationTracker {
     fn busy(&mut self, mut start: SimTime, end: SimTime, series: &mut TimeSeries) {
-        let end = end.min(series.horizon_ns);
+        let buckets = series.buckets;
+        let end = end.min(buckets.horizon_ns());
         while start < end {
-            let bucket = (start / series.bucket_ns) as usize;
+            let bucket = buckets.index(start);
             if bucket != self.bucket {
                 self.close(series);
                 self.bucket = bucket;
             }
-            let bucket_end = (bucket as u64 + 1) * series.bucket_ns;
+            let bucket_end = buckets.start(bucket + 1);
             let piece_end = end.min(bucket_end);
             self.busy_ns += piece_end - start;
             start = piece_end;
@@ -154,9 +155,7 @@ impl UtilizationTracker {
 
     fn close(&mut self, series: &mut TimeSeries) {
         if self.busy_ns > 0 {
-            let bucket_start = self.bucket as u64 * series.bucket_ns;
-            let bucket_len =
-                (bucket_start + series.bucket_ns).min(series.horizon_ns) - bucket_start;
+            let bucket_len = series.buckets.len_of(self.bucket);
             series
                 .busiest_shard
                 .offer(self.bucket, self.busy_ns as f64 / bucket_len as f64);
@@ -169,12 +168,13 @@ impl UtilizationTracker {
 mod tests {
     use super::*;
     use crate::engine::RandomStreams;
+    use crate::metrics::Buckets;
 
     #[test]
     fn fifo_single_server_with_queue_depth() {
         let streams = RandomStreams::new(1);
         let mut shard = Shard::new(streams.stream(0, 0), 0.0, streams.stream(1, 0));
-        let mut series = TimeSeries::new(100, 1_000);
+        let mut series = TimeSeries::new(Buckets::new(100, 1_000));
         let service = ServiceSampler::Deterministic(10);
 
         let done: Vec<_> = [0, 0, 5, 50]
@@ -191,7 +191,7 @@ mod tests {
     fn lookups_load_the_shard_at_their_rate() {
         let streams = RandomStreams::new(1);
         let mut shard = Shard::new(streams.stream(0, 0), 1_000.0, streams.stream(1, 0));
-        let mut series = TimeSeries::new(1_000_000_000, 100_000_000_000);
+        let mut series = TimeSeries::new(Buckets::new(1_000_000_000, 100_000_000_000));
         let service = ServiceSampler::Deterministic(1_000);
         shard.finish(100_000_000_000, &service, &mut series);
         let served = shard.lookups_served() as f64;

@@ -14,7 +14,7 @@
 //!
 //! Events run in time order; events at the same nanosecond run in the order they were
 //! scheduled (see [`crate::engine::EventQueue`]). The arrival stream keeps exactly one
-//! `Arrival` scheduled, so arrivals obey the same rule. Message lookups at a shard are
+//! `Arrival` scheduled (in the queue's streamed slot), so arrivals obey the same rule. Message lookups at a shard are
 //! served before a write that arrives at the same instant. Events at or after the horizon
 //! are not run; what they would have done is counted as in progress.
 
@@ -22,7 +22,7 @@ use std::collections::VecDeque;
 
 use crate::config::{RegistryStrategy, Scenario};
 use crate::engine::{EventQueue, RandomStreams, SimTime, Trajectory};
-use crate::metrics::{LatencyHistogram, RunOutcome, SeriesColumns, Tally, TimeSeries};
+use crate::metrics::{Buckets, LatencyHistogram, RunOutcome, SeriesColumns, Tally, TimeSeries};
 
 use super::arrivals::Arrivals;
 use super::balancer::Balancer;
@@ -124,6 +124,7 @@ pub fn simulate(scenario: &Scenario, progress: &mut dyn Progress) -> RunOutcome 
 impl<'a> World<'a> {
     fn new(scenario: &'a Scenario) -> Self {
         let streams = RandomStreams::new(scenario.seed);
+        let buckets = Buckets::new(scenario.bucket_ns, scenario.horizon_ns);
         let shard_map = ShardMap::new(scenario.key_layout, scenario.shards);
         let lookup_rate = if scenario.lookups_load_shards {
             scenario.message_rate_per_s
@@ -167,7 +168,7 @@ impl<'a> World<'a> {
         );
         let mut queue = EventQueue::new();
         if let Some(first) = arrivals.next() {
-            queue.schedule(first, Event::Arrival);
+            queue.schedule_streamed(first, Event::Arrival);
         }
 
         Self {
@@ -187,12 +188,11 @@ impl<'a> World<'a> {
             shard_map,
             handshake_service: ServiceSampler::new(&scenario.handshake),
             shard_service: ServiceSampler::new(&scenario.shard_service),
-            series: TimeSeries::new(scenario.bucket_ns, scenario.horizon_ns),
+            series: TimeSeries::new(buckets),
             messages: MessageLedger::new(
                 scenario.message_rate_per_s,
                 scenario.clients,
-                scenario.horizon_ns,
-                scenario.bucket_ns,
+                buckets,
                 streams.stream(stream::MESSAGE_MISSES, 0),
                 streams.stream(stream::MESSAGE_COUNTS, 0),
             ),
@@ -272,7 +272,7 @@ impl<'a> World<'a> {
         }
 
         if let Some(next) = self.arrivals.next() {
-            self.queue.schedule(next, Event::Arrival);
+            self.queue.schedule_streamed(next, Event::Arrival);
         }
     }
 
