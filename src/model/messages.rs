@@ -180,11 +180,11 @@ mod tests {
 
     fn ledger(rate_per_s: f64, clients: u32) -> MessageLedger {
         let streams = RandomStreams::new(5);
+        let buckets = Buckets::new(NANOS_PER_S, 100 * NANOS_PER_S);
         MessageLedger::new(
             rate_per_s,
             clients,
-            100 * NANOS_PER_S,
-            NANOS_PER_S,
+            buckets,
             streams.stream(0, 0),
             streams.stream(1, 0),
         )
