@@ -11,6 +11,7 @@
 //!   component's parameters never shifts another component's draws.
 
 mod queue;
+mod radix;
 mod random;
 mod time;
 mod trajectory;

@@ -2,14 +2,12 @@
 //!
 //! Two events scheduled for the same nanosecond are dispatched in the order in which they
 //! were scheduled (first in, first out). Every scheduled event gets a sequence number from
-//! a counter that only grows, and the heap orders by `(time, sequence)`; as no two events
-//! share a sequence number, the order is total and a run never depends on how the heap
+//! a counter that only grows, and the queue orders by `(time, sequence)`; as no two events
+//! share a sequence number, the order is total and a run never depends on how the queue
 //! happens to break ties.
 
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
-
 use super::SimTime;
+use super::radix::RadixHeap;
 
 /// An event waiting in the queue: when it is due, and what it is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,38 +16,15 @@ pub struct Scheduled<E> {
     pub event: E,
 }
 
-/// The heap entry. Ordering uses `time` then `sequence` only; the payload never takes
-/// part, so events need not be comparable.
-struct Entry<E> {
-    time: SimTime,
-    sequence: u64,
-    event: E,
+/// The order of an event: its time, then its scheduling sequence, in one integer.
+#[inline]
+fn key(time: SimTime, sequence: u64) -> u128 {
+    (u128::from(time) << 64) | u128::from(sequence)
 }
 
-impl<E> Entry<E> {
-    fn key(&self) -> (SimTime, u64) {
-        (self.time, self.sequence)
-    }
-}
-
-impl<E> PartialEq for Entry<E> {
-    fn eq(&self, other: &Self) -> bool {
-        self.key() == other.key()
-    }
-}
-
-impl<E> Eq for Entry<E> {}
-
-impl<E> PartialOrd for Entry<E> {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl<E> Ord for Entry<E> {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        self.key().cmp(&other.key())
-    }
+#[inline]
+fn time_of(key: u128) -> SimTime {
+    (key >> 64) as SimTime
 }
 
 /// A priority queue of future events with a deterministic order for simultaneous ones.
@@ -59,8 +34,8 @@ impl<E> Ord for Entry<E> {
 /// The slot takes part in the same `(time, sequence)` order as the heap, so it changes no
 /// dispatch order; it only saves a heap push and pop for every event of the stream.
 pub struct EventQueue<E> {
-    heap: BinaryHeap<Reverse<Entry<E>>>,
-    streamed: Option<Entry<E>>,
+    heap: RadixHeap<E>,
+    streamed: Option<(u128, E)>,
     next_sequence: u64,
     now: SimTime,
     dispatched: u64,
@@ -75,7 +50,7 @@ impl<E> Default for EventQueue<E> {
 impl<E> EventQueue<E> {
     pub fn new() -> Self {
         Self {
-            heap: BinaryHeap::new(),
+            heap: RadixHeap::default(),
             streamed: None,
             next_sequence: 0,
             now: 0,
@@ -91,8 +66,8 @@ impl<E> EventQueue<E> {
     /// panics rather than being clamped.
     #[inline]
     pub fn schedule(&mut self, time: SimTime, event: E) {
-        let entry = self.entry(time, event);
-        self.heap.push(Reverse(entry));
+        let key = self.next_key(time);
+        self.heap.push(key, event);
     }
 
     /// Schedules the next event of the stream (see the type's documentation).
@@ -107,11 +82,11 @@ impl<E> EventQueue<E> {
             self.streamed.is_none(),
             "a streamed event is already pending"
         );
-        self.streamed = Some(self.entry(time, event));
+        self.streamed = Some((self.next_key(time), event));
     }
 
     #[inline]
-    fn entry(&mut self, time: SimTime, event: E) -> Entry<E> {
+    fn next_key(&mut self, time: SimTime) -> u128 {
         assert!(
             time >= self.now,
             "event scheduled at {time} ns, before the current time {} ns",
@@ -119,11 +94,7 @@ impl<E> EventQueue<E> {
         );
         let sequence = self.next_sequence;
         self.next_sequence += 1;
-        Entry {
-            time,
-            sequence,
-            event,
-        }
+        key(time, sequence)
     }
 
     /// Removes and returns the next event if it is due strictly before `horizon`, and
@@ -131,23 +102,29 @@ impl<E> EventQueue<E> {
     /// can count them as work still in progress.
     #[inline]
     pub fn pop_before(&mut self, horizon: SimTime) -> Option<Scheduled<E>> {
-        let heap_key = self.heap.peek().map(|Reverse(entry)| entry.key());
-        let streamed_key = self.streamed.as_ref().map(Entry::key);
-        let entry = match (heap_key, streamed_key) {
-            (Some(heap), Some(streamed)) if streamed < heap => self.streamed.take()?,
-            (None, Some(_)) => self.streamed.take()?,
-            (Some(_), _) => self.heap.pop()?.0,
+        let heap_key = self.heap.min_key();
+        let streamed_key = self.streamed.as_ref().map(|(key, _)| *key);
+        let from_stream = match (heap_key, streamed_key) {
+            (Some(heap), Some(streamed)) => streamed < heap,
+            (None, Some(_)) => true,
+            (Some(_), None) => false,
             (None, None) => return None,
         };
-        if entry.time >= horizon {
-            self.put_back(entry);
+        let next_key = if from_stream { streamed_key } else { heap_key }?;
+        if time_of(next_key) >= horizon {
             return None;
         }
-        self.now = entry.time;
+
+        let (key, event) = if from_stream {
+            self.streamed.take()?
+        } else {
+            self.heap.pop()?
+        };
+        self.now = time_of(key);
         self.dispatched += 1;
         Some(Scheduled {
-            time: entry.time,
-            event: entry.event,
+            time: self.now,
+            event,
         })
     }
 
@@ -161,20 +138,6 @@ impl<E> EventQueue<E> {
         self.dispatched
     }
 
-    /// Returns an entry taken out by a look past the horizon to where it came from.
-    fn put_back(&mut self, entry: Entry<E>) {
-        match &self.streamed {
-            None if self
-                .heap
-                .peek()
-                .is_none_or(|Reverse(top)| entry.key() < top.key()) =>
-            {
-                self.streamed = Some(entry)
-            }
-            _ => self.heap.push(Reverse(entry)),
-        }
-    }
-
     pub fn len(&self) -> usize {
         self.heap.len() + usize::from(self.streamed.is_some())
     }
@@ -185,14 +148,14 @@ impl<E> EventQueue<E> {
 
     /// Empties the queue, handing over what was still pending, in dispatch order.
     pub fn drain_pending(&mut self) -> Vec<Scheduled<E>> {
-        let mut entries: Vec<Entry<E>> = self.heap.drain().map(|Reverse(entry)| entry).collect();
+        let mut entries = self.heap.drain_unordered();
         entries.extend(self.streamed.take());
-        entries.sort_by_key(Entry::key);
+        entries.sort_by_key(|(key, _)| *key);
         entries
             .into_iter()
-            .map(|entry| Scheduled {
-                time: entry.time,
-                event: entry.event,
+            .map(|(key, event)| Scheduled {
+                time: time_of(key),
+                event,
             })
             .collect()
     }
