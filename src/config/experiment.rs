@@ -50,9 +50,9 @@ pub struct Variant {
 impl Experiment {
     /// Reads and validates an experiment file, applying `overrides` to every variant.
     pub fn load(path: &Path, overrides: &[Override]) -> Result<Self, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        let text = std::fs::read_to_string(path).map_err(|reason| ConfigError::Read {
             path: path.display().to_string(),
-            source,
+            reason,
         })?;
         let name = path
             .file_stem()
@@ -68,12 +68,9 @@ impl Experiment {
         text: &str,
         overrides: &[Override],
     ) -> Result<Self, ConfigError> {
-        let mut base: Table =
-            text.parse()
-                .map_err(|error: toml::de::Error| ConfigError::Syntax {
-                    path: origin.to_string(),
-                    message: error.message().to_string(),
-                })?;
+        let mut base: Table = text
+            .parse()
+            .map_err(|error| ConfigError::syntax(origin, text, &error))?;
 
         let description = match base.remove("description") {
             None => String::new(),
@@ -93,9 +90,11 @@ impl Experiment {
         let variants = variant_tables
             .iter()
             .map(|(variant_name, table)| {
+                let scenario = resolve_table(&variant_table(&base, table, overrides)?)
+                    .map_err(|error| blame_variant(error, variant_name, table, overrides))?;
                 Ok(Variant {
                     name: variant_name.clone(),
-                    scenario: resolve_table(&variant_table(&base, table, overrides)?)?,
+                    scenario,
                 })
             })
             .collect::<Result<Vec<_>, ConfigError>>()?;
@@ -142,15 +141,72 @@ pub fn variant_table(
 
 /// Deserializes a scenario table (unknown keys and wrong types are refused with the key's
 /// full path) and resolves it.
+///
+/// The table is laid over the defaults first, so that a partial nested table (say
+/// `redis.service.mean_us` alone) keeps the defaults of its other keys.
 pub fn resolve_table(table: &Table) -> Result<Scenario, ConfigError> {
-    let value = Value::Table(table.clone());
-    let spec: ScenarioSpec = serde_path_to_error::deserialize(value).map_err(|error| {
-        let key = error.path().to_string();
-        let message = error.inner().to_string();
-        let message = message.lines().next().unwrap_or_default().to_string();
-        ConfigError::Key { key, message }
-    })?;
+    let mut full = Table::try_from(ScenarioSpec::default())
+        .expect("the default scenario is representable in TOML");
+    merge(&mut full, table);
+
+    let spec: ScenarioSpec =
+        serde_path_to_error::deserialize(Value::Table(full)).map_err(|error| {
+            ConfigError::refused_key(error.path().to_string(), error.inner().message())
+        })?;
     Scenario::resolve(&spec)
+}
+
+/// Names a refused key as `variants.NAME.KEY` when the variant's own table set it (and no
+/// command-line override replaced it), so the message points at the line to fix.
+fn blame_variant(
+    error: ConfigError,
+    variant: &str,
+    table: &Table,
+    overrides: &[Override],
+) -> ConfigError {
+    let blamed = |key: String| {
+        let overridden = overrides
+            .iter()
+            .any(|item| key == item.key || key.starts_with(&format!("{}.", item.key)));
+        if !overridden && sets_key(table, &key) {
+            format!("variants.{variant}.{key}")
+        } else {
+            key
+        }
+    };
+    match error {
+        ConfigError::Key { key, message } => ConfigError::Key {
+            key: blamed(key),
+            message,
+        },
+        ConfigError::OutOfRange {
+            key,
+            value,
+            allowed,
+        } => ConfigError::OutOfRange {
+            key: blamed(key),
+            value,
+            allowed,
+        },
+        other => other,
+    }
+}
+
+/// Whether `table` holds the dotted `key` (array indices such as `[0]` ignored).
+fn sets_key(table: &Table, key: &str) -> bool {
+    let mut parts = key
+        .split('.')
+        .map(|part| part.split('[').next().unwrap_or(part));
+    let Some(first) = parts.next() else {
+        return false;
+    };
+    let mut current = table.get(first);
+    for part in parts {
+        current = current
+            .and_then(Value::as_table)
+            .and_then(|inner| inner.get(part));
+    }
+    current.is_some()
 }
 
 fn take_variants(base: &mut Table) -> Result<Vec<(String, Table)>, ConfigError> {
@@ -237,6 +293,36 @@ registry.strategy = "async"
                 .variants
                 .iter()
                 .all(|v| v.scenario.strategy.name() == "sync")
+        );
+    }
+
+    #[test]
+    fn a_partial_nested_table_keeps_the_other_defaults() {
+        let text = "[connection_servers.handshake]\nmean_us = 400";
+        let experiment = Experiment::parse("x", "x.toml", text, &[]).unwrap();
+        assert_eq!(
+            experiment.variants[0].scenario.handshake,
+            crate::config::ServiceTime::LogNormal {
+                mean_ns: 400_000.0,
+                cv: 0.5
+            }
+        );
+    }
+
+    #[test]
+    fn keys_a_variant_sets_are_named_in_the_variant() {
+        let text = "[variants.wide]\nredis.shards = 0\n[variants.narrow]";
+        let error = Experiment::parse("x", "x.toml", text, &[]).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "key 'variants.wide.redis.shards' = 0: a whole number from 1 to 16384"
+        );
+
+        let set = [Override::parse("redis.shards=0").unwrap()];
+        let error = Experiment::parse("x", "x.toml", text, &set).unwrap_err();
+        assert!(
+            error.to_string().starts_with("key 'redis.shards' = 0"),
+            "{error}"
         );
     }
 

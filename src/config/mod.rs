@@ -13,6 +13,7 @@ pub mod error;
 pub mod experiment;
 pub mod overrides;
 pub mod resolve;
+pub mod retry;
 pub mod schema;
 
 pub use error::ConfigError;
@@ -20,3 +21,4 @@ pub use experiment::{Experiment, Variant};
 pub use resolve::{
     ArrivalProfile, BalancerPolicy, KeyLayout, RegistryStrategy, Scenario, ServiceTime,
 };
+pub use retry::{Jitter, RetryPolicy};

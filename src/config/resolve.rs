@@ -16,6 +16,8 @@ pub struct Scenario {
     pub clients: u32,
     pub profile: ArrivalProfile,
     pub window_ns: SimTime,
+    pub connect_timeout_ns: Option<SimTime>,
+    pub retry: super::RetryPolicy,
     pub balancer: BalancerPolicy,
     pub servers: u32,
     pub max_connections: u32,
@@ -99,8 +101,49 @@ impl ServiceTime {
     }
 }
 
+/// The longest storm window or horizon, in seconds (about 11.6 days). Virtual time is a
+/// `u64` of nanoseconds; this keeps every instant of a run (the horizon plus the longest
+/// service times allowed below) far inside its range, so no sum can overflow.
+const MAX_SPAN_S: f64 = 1e6;
+
+/// The longest mean service time, in microseconds (1000 s): a thousand times longer than
+/// any handshake or Redis operation worth simulating, and small enough that even a
+/// heavy-tailed draw stays far inside virtual time's range.
+const MAX_MEAN_US: f64 = 1e9;
+
+/// The largest coefficient of variation of a log-normal service time.
+const MAX_CV: f64 = 100.0;
+
+/// The largest message rate: one per nanosecond, beyond which virtual time cannot tell
+/// consecutive messages apart.
+const MAX_MESSAGE_RATE_PER_S: f64 = 1e9;
+
+/// How a value is shown in an error message.
+trait Shown: Copy {
+    fn shown(self) -> String;
+}
+
+impl Shown for u64 {
+    fn shown(self) -> String {
+        self.to_string()
+    }
+}
+
+impl Shown for f64 {
+    /// Very large or very small numbers in scientific notation, so `1e300` is not printed
+    /// as three hundred digits.
+    fn shown(self) -> String {
+        let magnitude = self.abs();
+        if self.is_finite() && magnitude != 0.0 && !(1e-4..1e7).contains(&magnitude) {
+            format!("{self:e}")
+        } else {
+            self.to_string()
+        }
+    }
+}
+
 /// Checks `value` with `ok`, or names the key, the value and what is allowed.
-fn check<T: std::fmt::Display + Copy>(
+fn check<T: Shown>(
     key: &str,
     value: T,
     ok: impl Fn(T) -> bool,
@@ -109,7 +152,7 @@ fn check<T: std::fmt::Display + Copy>(
     if ok(value) {
         Ok(value)
     } else {
-        Err(ConfigError::out_of_range(key, value, allowed))
+        Err(ConfigError::out_of_range(key, value.shown(), allowed))
     }
 }
 
@@ -120,6 +163,12 @@ fn positive_finite(key: &str, value: f64) -> Result<f64, ConfigError> {
         |v| v.is_finite() && v > 0.0,
         "a finite number greater than 0",
     )
+}
+
+/// A number greater than 0 and at most `max`.
+fn positive_at_most(key: &str, value: f64, max: f64) -> Result<f64, ConfigError> {
+    let allowed = format!("a number greater than 0 and at most {}", max.shown());
+    check(key, value, |v| v > 0.0 && v <= max, &allowed)
 }
 
 fn count_u32(key: &str, value: u64, min: u64, max: u64) -> Result<u32, ConfigError> {
@@ -144,13 +193,14 @@ fn choose<T: Copy>(key: &str, value: &str, choices: &[(&str, T)]) -> Result<T, C
 }
 
 fn resolve_service(key: &str, spec: &ServiceSpec) -> Result<ServiceTime, ConfigError> {
-    let mean_ns = positive_finite(&format!("{key}.mean_us"), spec.mean_us)? * NANOS_PER_US as f64;
+    let mean_us = positive_at_most(&format!("{key}.mean_us"), spec.mean_us, MAX_MEAN_US)?;
+    let mean_ns = mean_us * NANOS_PER_US as f64;
     let kinds = [("deterministic", 0), ("exponential", 1), ("lognormal", 2)];
     match choose(&format!("{key}.distribution"), &spec.distribution, &kinds)? {
         0 => Ok(ServiceTime::Deterministic { mean_ns }),
         1 => Ok(ServiceTime::Exponential { mean_ns }),
         _ => {
-            let cv = positive_finite(&format!("{key}.cv"), spec.cv)?;
+            let cv = positive_at_most(&format!("{key}.cv"), spec.cv, MAX_CV)?;
             Ok(ServiceTime::LogNormal { mean_ns, cv })
         }
     }
@@ -159,31 +209,30 @@ fn resolve_service(key: &str, spec: &ServiceSpec) -> Result<ServiceTime, ConfigE
 impl Scenario {
     /// Validates a scenario as written and resolves it.
     pub fn resolve(spec: &ScenarioSpec) -> Result<Self, ConfigError> {
-        let window_s = positive_finite("clients.window_s", spec.clients.window_s)?;
-        let horizon_s = positive_finite("run.horizon_s", spec.run.horizon_s)?;
+        let window_s = positive_at_most("clients.window_s", spec.clients.window_s, MAX_SPAN_S)?;
+        let horizon_s = positive_at_most("run.horizon_s", spec.run.horizon_s, MAX_SPAN_S)?;
         if horizon_s < window_s {
             return Err(ConfigError::out_of_range(
                 "run.horizon_s",
-                horizon_s,
-                format!("at least clients.window_s ({window_s}), so every client arrives"),
+                horizon_s.shown(),
+                format!(
+                    "at least clients.window_s ({}), so every client arrives",
+                    window_s.shown()
+                ),
             ));
         }
-        let bucket_ms = positive_finite("run.bucket_ms", spec.run.bucket_ms)?;
-        let bucket_ns = (bucket_ms * NANOS_PER_MS as f64).round() as SimTime;
         let horizon_ns = seconds(horizon_s);
-        check(
-            "run.bucket_ms",
-            bucket_ms,
-            |_| bucket_ns >= 1 && horizon_ns / bucket_ns <= 10_000_000,
-            "at least 1e-6 and at most run.horizon_s / 10 million buckets",
-        )?;
+        let bucket_ns = resolve_bucket(spec.run.bucket_ms, horizon_ns)?;
 
         let message_rate_per_s = spec.messages.rate_per_s;
         check(
             "messages.rate_per_s",
             message_rate_per_s,
-            |v| v.is_finite() && v >= 0.0,
-            "a finite number of at least 0",
+            |v| (0.0..=MAX_MESSAGE_RATE_PER_S).contains(&v),
+            &format!(
+                "a number from 0 to {} (one message per nanosecond)",
+                MAX_MESSAGE_RATE_PER_S.shown()
+            ),
         )?;
 
         Ok(Self {
@@ -191,6 +240,8 @@ impl Scenario {
             clients: count_u32("clients.count", spec.clients.count, 1, u64::from(u32::MAX))?,
             profile: resolve_profile(spec, window_s)?,
             window_ns: seconds(window_s),
+            connect_timeout_ns: super::retry::resolve_timeout(spec.clients.connect_timeout_s)?,
+            retry: super::RetryPolicy::resolve(&spec.clients.retry)?,
             balancer: resolve_balancer(&spec.balancer.policy)?,
             servers: count_u32(
                 "connection_servers.count",
@@ -243,6 +294,26 @@ impl Scenario {
     pub fn buckets(&self) -> usize {
         self.horizon_ns.div_ceil(self.bucket_ns) as usize
     }
+}
+
+/// The time-series bucket in nanoseconds: at least 1 ns, and at most 10 million buckets
+/// over the horizon, which bounds the memory of the time series.
+fn resolve_bucket(bucket_ms: f64, horizon_ns: SimTime) -> Result<SimTime, ConfigError> {
+    const MAX_BUCKETS: u64 = 10_000_000;
+    let bucket_ms = positive_finite("run.bucket_ms", bucket_ms)?;
+    let bucket_ns = (bucket_ms * NANOS_PER_MS as f64).round() as SimTime;
+    let shortest_ms = (horizon_ns.div_ceil(MAX_BUCKETS) as f64 / NANOS_PER_MS as f64).max(1e-6);
+    let allowed = format!(
+        "at least {} ms, so that the horizon has at most 10 million buckets",
+        shortest_ms.shown()
+    );
+    check(
+        "run.bucket_ms",
+        bucket_ms,
+        |_| bucket_ns >= 1 && horizon_ns / bucket_ns <= MAX_BUCKETS,
+        &allowed,
+    )?;
+    Ok(bucket_ns)
 }
 
 fn resolve_balancer(policy: &str) -> Result<BalancerPolicy, ConfigError> {
@@ -367,6 +438,29 @@ mod tests {
             message,
             "key 'registry.strategy' = 'eventual': one of 'sync', 'async'"
         );
+    }
+
+    #[test]
+    fn values_beyond_virtual_time_are_refused() {
+        let mut spec = ScenarioSpec::default();
+        spec.run.horizon_s = 1e12;
+        let message = Scenario::resolve(&spec).unwrap_err().to_string();
+        assert_eq!(
+            message,
+            "key 'run.horizon_s' = 1e12: a number greater than 0 and at most 1000000"
+        );
+
+        let mut spec = ScenarioSpec::default();
+        spec.redis.service.mean_us = 1e300;
+        let message = Scenario::resolve(&spec).unwrap_err().to_string();
+        assert_eq!(
+            message,
+            "key 'redis.service.mean_us' = 1e300: a number greater than 0 and at most 1e9"
+        );
+
+        let mut spec = ScenarioSpec::default();
+        spec.messages.rate_per_s = 2e9;
+        assert!(Scenario::resolve(&spec).is_err());
     }
 
     #[test]

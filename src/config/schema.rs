@@ -42,6 +42,12 @@ pub struct ClientsSpec {
     /// `[time_s, relative_rate]` points of a `piecewise` profile, linear in between; only
     /// the curve's shape matters, as `count` fixes the total.
     pub rate_points: Vec<[f64; 2]>,
+    /// Seconds a client waits for its connection (handshake, and the registry write under
+    /// `sync`) before it gives up and, if its retry policy allows, tries again. Absent:
+    /// clients wait for ever.
+    pub connect_timeout_s: Option<f64>,
+    /// What a client does after a rejection or a timeout.
+    pub retry: super::retry::RetrySpec,
 }
 
 impl Default for ClientsSpec {
@@ -53,6 +59,8 @@ impl Default for ClientsSpec {
             peak_at_s: None,
             spread_s: None,
             rate_points: Vec::new(),
+            connect_timeout_s: None,
+            retry: super::retry::RetrySpec::default(),
         }
     }
 }

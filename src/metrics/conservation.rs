@@ -22,7 +22,11 @@ pub struct ConservationError {
 pub struct Tally {
     pub clients_arrived: u64,
     pub clients_connected: u64,
+    /// Connection attempts turned away at the door (not a law's term: a rejected client
+    /// may retry).
     pub clients_rejected: u64,
+    /// Clients that stopped trying for good.
+    pub clients_gave_up: u64,
     pub clients_in_progress: u64,
     pub writes_issued: u64,
     pub writes_applied: u64,
@@ -42,14 +46,14 @@ impl Tally {
     pub fn check(&self) -> Result<(), ConservationError> {
         let laws = [
             (
-                "clients arrived = connected + rejected + in progress",
+                "clients arrived = connected + gave up + in progress",
                 self.clients_arrived,
-                self.clients_connected + self.clients_rejected + self.clients_in_progress,
+                self.clients_connected + self.clients_gave_up + self.clients_in_progress,
                 format!(
-                    "{} arrived, {} connected, {} rejected, {} in progress",
+                    "{} arrived, {} connected, {} gave up, {} in progress",
                     self.clients_arrived,
                     self.clients_connected,
-                    self.clients_rejected,
+                    self.clients_gave_up,
                     self.clients_in_progress
                 ),
             ),
@@ -109,7 +113,7 @@ mod tests {
         let tally = Tally {
             clients_arrived: 10,
             clients_connected: 7,
-            clients_rejected: 2,
+            clients_gave_up: 2,
             ..Tally::default()
         };
         let error = tally.check().unwrap_err();

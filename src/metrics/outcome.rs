@@ -11,8 +11,16 @@ pub struct RunOutcome {
     pub registry_lag: LatencyHistogram,
     pub miss_delay: LatencyHistogram,
     pub messages_missed_undelivered: u64,
+    /// Misses routed to a stale entry; included in the tally's missed messages.
+    pub messages_missed_stale: u64,
+    /// Connection attempts, first tries and retries.
+    pub attempts: u64,
     pub rejected_server_full: u64,
     pub rejected_queue_full: u64,
+    /// Handshakes that ended after their client had given up.
+    pub wasted_handshakes: u64,
+    /// Registry writes applied (or still pending) for a client that had given up.
+    pub wasted_writes: u64,
     pub lookups: u64,
     pub peak_handshake_queue: u64,
     pub peak_registry_queue: u64,
@@ -31,6 +39,7 @@ pub struct RunOutcome {
 pub struct SeriesColumns {
     pub bucket_ns: SimTime,
     pub arrivals: Vec<u64>,
+    pub retries: Vec<u64>,
     pub rejected: Vec<u64>,
     pub connected: Vec<u64>,
     pub registered: Vec<u64>,

@@ -8,6 +8,8 @@ use crate::engine::SimTime;
 pub struct TimeSeries {
     pub buckets: Buckets,
     pub arrivals: Vec<u64>,
+    /// Retry attempts started in the bucket.
+    pub retries: Vec<u64>,
     pub rejected: Vec<u64>,
     pub connected: Vec<u64>,
     pub registered: Vec<u64>,
@@ -26,6 +28,7 @@ impl TimeSeries {
         Self {
             buckets,
             arrivals: vec![0; count],
+            retries: vec![0; count],
             rejected: vec![0; count],
             connected: vec![0; count],
             registered: vec![0; count],

@@ -1,10 +1,10 @@
 //! The load balancer in front of the connection servers.
 //!
 //! A server's connection count is what the balancer can see: clients it admitted, whether
-//! still waiting for a handshake worker, in the handshake, or connected. Clients never
-//! disconnect in this model, so counts only grow; under `least-connections` that makes the
-//! policy a round-robin that skips servers which rejected, which is what a real balancer
-//! does in a storm too.
+//! still waiting for a handshake worker, in the handshake, or connected, less those that
+//! gave up. Connected clients never disconnect in this model, so in a storm without
+//! timeouts `least-connections` behaves as a round-robin that skips servers which rejected,
+//! which is what a real balancer does in a storm too.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -20,7 +20,9 @@ pub struct Balancer {
     rng: Stream,
     next_round_robin: u32,
     /// `(connections, server)` for `least-connections`, the smallest on top; ties go to the
-    /// lowest server number so the choice never depends on heap internals.
+    /// lowest server number so the choice never depends on heap internals. An entry whose
+    /// count is no longer the server's is stale and dropped when it reaches the top (lazy
+    /// deletion), so a change of count costs one push.
     least_loaded: BinaryHeap<Reverse<(u32, u32)>>,
 }
 
@@ -49,13 +51,16 @@ impl Balancer {
                 self.next_round_robin = (server + 1) % self.servers;
                 server
             }
-            BalancerPolicy::LeastConnections => {
-                self.least_loaded
+            BalancerPolicy::LeastConnections => loop {
+                let Reverse((count, server)) = *self
+                    .least_loaded
                     .peek()
-                    .expect("there is at least one server")
-                    .0
-                    .1
-            }
+                    .expect("every server has a current entry");
+                if count == connections(server) {
+                    break server;
+                }
+                self.least_loaded.pop();
+            },
             BalancerPolicy::PowerOfTwo => {
                 let first = self.rng.random_range(0..self.servers);
                 let second = self.rng.random_range(0..self.servers);
@@ -66,15 +71,10 @@ impl Balancer {
         }
     }
 
-    /// Tells the balancer that `server`, the one it just chose, admitted the client.
+    /// Tells the balancer that `server` now holds `connections_now` connections.
     #[inline]
-    pub fn admitted(&mut self, server: u32, connections_now: u32) {
+    pub fn count_changed(&mut self, server: u32, connections_now: u32) {
         if self.policy == BalancerPolicy::LeastConnections {
-            let Reverse((_, top)) = self
-                .least_loaded
-                .pop()
-                .expect("the chosen server is on top");
-            debug_assert_eq!(top, server);
             self.least_loaded.push(Reverse((connections_now, server)));
         }
     }
@@ -91,7 +91,7 @@ mod tests {
         for _ in 0..clients {
             let server = balancer.choose(|s| connections[s as usize]) as usize;
             connections[server] += 1;
-            balancer.admitted(server as u32, connections[server]);
+            balancer.count_changed(server as u32, connections[server]);
         }
         connections
     }

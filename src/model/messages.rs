@@ -10,7 +10,10 @@
 //! - between its connection and its registry write it is *missed*: the router finds no
 //!   entry, the message goes to store-and-forward and is delivered when the entry is
 //!   applied;
-//! - after the write it is *routed*.
+//! - after the write it is *routed*;
+//! - while an entry written by an earlier, abandoned attempt still points to a server that
+//!   no longer holds the user, a message is routed there and fails: a *stale miss*,
+//!   counted among the misses and also on its own.
 //!
 //! Missed messages need their send instants (for the delivery delay), so they are drawn
 //! one by one: a Poisson process over the concatenation of all clients' miss windows, in
@@ -22,6 +25,13 @@ use rand_distr::{Distribution, Exp1, Poisson};
 
 use crate::engine::{NANOS_PER_S, SimTime, Stream};
 use crate::metrics::{Buckets, IntervalAccumulator, LatencyHistogram};
+
+/// Why a message missed: no entry yet, or an entry pointing to the wrong server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum MissKind {
+    NoEntry,
+    Stale,
+}
 
 pub struct MessageLedger {
     /// Messages per nanosecond addressed to one given client.
@@ -36,6 +46,7 @@ pub struct MessageLedger {
     routed: IntervalAccumulator,
     missed_per_bucket: Vec<u64>,
     missed_undelivered: u64,
+    missed_stale: u64,
     miss_delay: LatencyHistogram,
     covered_ns: u128,
 }
@@ -50,6 +61,8 @@ pub struct MessageTotals {
     pub offline: u64,
     /// Missed messages whose recipient was still unregistered at the horizon.
     pub missed_undelivered: u64,
+    /// Misses routed to a stale entry (included in `missed`).
+    pub missed_stale: u64,
     /// Client time accounted for (offline + miss windows + reachable), for the
     /// conservation check.
     pub covered_ns: u128,
@@ -76,6 +89,7 @@ impl MessageLedger {
             routed: accumulator,
             missed_per_bucket: vec![0; buckets.count()],
             missed_undelivered: 0,
+            missed_stale: 0,
             miss_delay: LatencyHistogram::default(),
             covered_ns: 0,
         };
@@ -91,19 +105,44 @@ impl MessageLedger {
         self.covered_ns += u128::from(until);
     }
 
-    /// A client connected at `connected_at` whose entry is applied at `registered_at`
-    /// (`None`: not by the horizon): offline before, missed in between, routed after.
+    /// A client that never connected by the horizon; an entry an abandoned attempt wrote
+    /// at `stale_since` makes its messages stale misses from then on.
     #[inline]
-    pub fn client_timeline(&mut self, connected_at: SimTime, registered_at: Option<SimTime>) {
-        self.offline_until(connected_at);
+    pub fn never_connected(&mut self, stale_since: Option<SimTime>) {
+        match stale_since {
+            Some(since) if since < self.horizon_ns => {
+                self.offline_until(since);
+                self.miss_window(since, self.horizon_ns, None, MissKind::Stale);
+            }
+            _ => self.offline_until(SimTime::MAX),
+        }
+    }
+
+    /// A client connected at `connected_at` whose entry is applied at `registered_at`
+    /// (`None`: not by the horizon): offline before, missed in between, routed after. A
+    /// stale entry written at `stale_since` by an abandoned attempt turns the offline time
+    /// after it into stale misses, delivered when the new entry is applied.
+    #[inline]
+    pub fn client_timeline(
+        &mut self,
+        connected_at: SimTime,
+        registered_at: Option<SimTime>,
+        stale_since: Option<SimTime>,
+    ) {
+        let delivered_at = registered_at.filter(|&r| r < self.horizon_ns);
+        let offline_end = stale_since.map_or(connected_at, |s| s.min(connected_at));
+        self.offline_until(offline_end);
+        self.miss_window(offline_end, connected_at, delivered_at, MissKind::Stale);
+
         let window_end = registered_at
             .unwrap_or(self.horizon_ns)
             .min(self.horizon_ns);
-        self.miss_window(
-            connected_at,
-            window_end,
-            registered_at.filter(|&r| r < self.horizon_ns),
-        );
+        let kind = if stale_since.is_some() {
+            MissKind::Stale
+        } else {
+            MissKind::NoEntry
+        };
+        self.miss_window(connected_at, window_end, delivered_at, kind);
         if window_end < self.horizon_ns {
             self.routed.add(window_end, self.horizon_ns);
             self.covered_ns += u128::from(self.horizon_ns - window_end);
@@ -112,7 +151,14 @@ impl MessageLedger {
 
     /// Draws the messages sent to one client during `[start, end)`.
     #[inline]
-    fn miss_window(&mut self, start: SimTime, end: SimTime, delivered_at: Option<SimTime>) {
+    fn miss_window(
+        &mut self,
+        start: SimTime,
+        end: SimTime,
+        delivered_at: Option<SimTime>,
+        kind: MissKind,
+    ) {
+        let end = end.min(self.horizon_ns);
         if start >= end {
             return;
         }
@@ -126,6 +172,9 @@ impl MessageLedger {
             match delivered_at {
                 Some(at) => self.miss_delay.record(at - sent_at),
                 None => self.missed_undelivered += 1,
+            }
+            if kind == MissKind::Stale {
+                self.missed_stale += 1;
             }
             self.gap_to_next_miss_ns = self.draw_gap();
         }
@@ -154,6 +203,7 @@ impl MessageLedger {
             offline: offline.iter().sum(),
             missed_per_bucket: self.missed_per_bucket,
             missed_undelivered: self.missed_undelivered,
+            missed_stale: self.missed_stale,
             covered_ns: self.covered_ns,
         };
         (totals, self.miss_delay)
@@ -196,7 +246,7 @@ mod tests {
         // 100,000 misses (Poisson, standard deviation about 316).
         let mut ledger = ledger(10_000.0, 1_000);
         for _ in 0..1_000 {
-            ledger.client_timeline(5 * NANOS_PER_S, Some(15 * NANOS_PER_S));
+            ledger.client_timeline(5 * NANOS_PER_S, Some(15 * NANOS_PER_S), None);
         }
         let (totals, delays) = ledger.finish();
         assert!(
@@ -218,10 +268,30 @@ mod tests {
     #[test]
     fn no_rate_means_no_messages_but_full_timelines() {
         let mut ledger = ledger(0.0, 10);
-        ledger.client_timeline(NANOS_PER_S, None);
+        ledger.client_timeline(NANOS_PER_S, None, None);
         ledger.offline_until(u64::MAX);
         let (totals, _) = ledger.finish();
         assert_eq!(totals.sent_per_bucket.iter().sum::<u64>(), 0);
         assert_eq!(totals.covered_ns, 2 * 100 * u128::from(NANOS_PER_S));
+    }
+
+    #[test]
+    fn stale_entries_turn_offline_time_into_stale_misses() {
+        // 1,000 clients with a stale entry for the 10 s before they connect, at 10 messages/s
+        // each, then registered at once (sync): about 100,000 misses, all stale.
+        let mut ledger = ledger(10_000.0, 1_000);
+        for _ in 0..1_000 {
+            let connected = 20 * NANOS_PER_S;
+            ledger.client_timeline(connected, Some(connected), Some(10 * NANOS_PER_S));
+        }
+        ledger.never_connected(Some(90 * NANOS_PER_S));
+        let (totals, _) = ledger.finish();
+        assert!(
+            (totals.missed as f64 - 100_000.0).abs() < 1_600.0,
+            "{}",
+            totals.missed
+        );
+        assert_eq!(totals.missed_stale, totals.missed);
+        assert_eq!(totals.covered_ns, 1_001 * 100 * u128::from(NANOS_PER_S));
     }
 }

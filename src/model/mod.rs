@@ -10,15 +10,19 @@
 //!  their lookups load the shards as Poisson read streams.
 //! ```
 //!
-//! What is deliberately left out for now: disconnects and reconnects, connect timeouts and
-//! retries, network latency between servers and shards, and faults. Without timeouts
-//! nothing can change a job's fate once it is queued, which is what lets the stations
-//! compute each job's completion on arrival (see [`server`] and [`shard`]).
+//! What is deliberately left out for now: disconnects of connected clients, network
+//! latency between servers and shards, faults (server crashes, shard outages), and the
+//! registry strategies beyond `sync` and `async`. A timeout here never cancels work: a
+//! client that gives up leaves its handshake or registry write to run to the end (wasted
+//! work, counted). So nothing can change a job's fate once it is queued, which is what
+//! lets the stations compute each job's completion on arrival (see [`server`] and
+//! [`shard`]) and makes every run exact without a general event path.
 
 pub mod arrivals;
 pub mod balancer;
 pub mod keys;
 pub mod messages;
+pub mod retry;
 pub mod server;
 pub mod service;
 pub mod shard;

@@ -81,6 +81,11 @@ impl ConnectionServer {
         Ok(Handshake { start, done })
     }
 
+    /// A client that was admitted gave up; its connection closes.
+    pub fn abandon(&mut self) {
+        self.connections -= 1;
+    }
+
     /// Clients waiting for a worker as of the last admission.
     pub fn waiting(&self) -> usize {
         self.waiting.len()

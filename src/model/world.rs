@@ -2,23 +2,29 @@
 //!
 //! # The life of one client
 //!
-//! 1. `Arrival`: the balancer picks a server; the server admits the client (its handshake
-//!    start and end are fixed at once, see [`super::server`]) or rejects it.
+//! 1. `Arrival` (or `Retry`): the balancer picks a server; the server admits the client
+//!    (its handshake start and end are fixed at once, see [`super::server`]) or rejects it.
+//!    A rejected client, or one whose handshake would end after its connect timeout, fails
+//!    this attempt and, if its retry policy allows, schedules a `Retry` after a back-off.
 //! 2. `HandshakeDone`: under `sync` the registry write goes straight to the user's shard
-//!    and the connection is established when it completes; under `async` the connection
-//!    is established now and the write joins the server's registry queue.
+//!    and the connection is established when it completes, unless that is past the
+//!    client's timeout: then the client has given up, and the write, still applied, is
+//!    wasted work and leaves a stale entry. Under `async` the connection is established now
+//!    and the write joins the server's registry queue.
 //! 3. `WriterFree` (async only): a writer whose write completed takes the next queued
 //!    write to its shard.
+//! 4. `Abandon`: a client that gave up closes its connection, so its server's count drops.
 //!
 //! # Event order
 //!
 //! Events run in time order; events at the same nanosecond run in the order they were
 //! scheduled (see [`crate::engine::EventQueue`]). The arrival stream keeps exactly one
-//! `Arrival` scheduled (in the queue's streamed slot), so arrivals obey the same rule. Message lookups at a shard are
-//! served before a write that arrives at the same instant. Events at or after the horizon
-//! are not run; what they would have done is counted as in progress.
+//! `Arrival` scheduled (in the queue's streamed slot), so arrivals obey the same rule.
+//! Message lookups at a shard are served before a write that arrives at the same instant.
+//! Events at or after the horizon are not run; what they would have done is counted as in
+//! progress.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 
 use crate::config::{RegistryStrategy, Scenario};
 use crate::engine::{EventQueue, RandomStreams, SimTime, Trajectory};
@@ -28,6 +34,7 @@ use super::arrivals::Arrivals;
 use super::balancer::Balancer;
 use super::keys::ShardMap;
 use super::messages::MessageLedger;
+use super::retry::Backoff;
 use super::server::{ConnectionServer, Rejection};
 use super::service::ServiceSampler;
 use super::shard::Shard;
@@ -42,17 +49,24 @@ mod stream {
     pub const LOOKUPS: u32 = 4;
     pub const MESSAGE_MISSES: u32 = 5;
     pub const MESSAGE_COUNTS: u32 = 6;
+    pub const RETRIES: u32 = 7;
 }
 
 #[derive(Debug, Clone, Copy)]
 enum Event {
     Arrival,
+    Retry {
+        client: u32,
+    },
     HandshakeDone {
         client: u32,
         server: u32,
-        arrived_at: SimTime,
+        attempt_start: SimTime,
     },
     WriterFree {
+        server: u32,
+    },
+    Abandon {
         server: u32,
     },
 }
@@ -64,6 +78,8 @@ impl Event {
             Self::Arrival => 0,
             Self::HandshakeDone { .. } => 1,
             Self::WriterFree { .. } => 2,
+            Self::Retry { .. } => 3,
+            Self::Abandon { .. } => 4,
         }
     }
 }
@@ -88,6 +104,18 @@ struct RegistryQueue {
     backlog: VecDeque<(SimTime, u32)>,
 }
 
+/// What is remembered of a client between attempts. Only clients that failed an attempt
+/// have one, so a storm without failures keeps no per-client state at all.
+#[derive(Debug, Clone, Copy)]
+struct Retrying {
+    first_arrival: SimTime,
+    failed_attempts: u32,
+    previous_backoff: SimTime,
+    /// When an abandoned attempt's registry write was applied, leaving an entry that
+    /// points to a server that does not hold the user.
+    stale_since: Option<SimTime>,
+}
+
 struct World<'a> {
     scenario: &'a Scenario,
     queue: EventQueue<Event>,
@@ -101,17 +129,28 @@ struct World<'a> {
     shard_map: ShardMap,
     handshake_service: ServiceSampler,
     shard_service: ServiceSampler,
+    backoff: Backoff,
+    retrying: HashMap<u32, Retrying>,
     series: TimeSeries,
     messages: MessageLedger,
     connect_latency: LatencyHistogram,
     registry_lag: LatencyHistogram,
     tally: Tally,
+    counts: Counts,
+    registry_backlog: u64,
+    last_write_applied_at: SimTime,
+}
+
+/// Counters that no conservation law speaks of.
+#[derive(Default)]
+struct Counts {
+    attempts: u64,
     rejected_server_full: u64,
     rejected_queue_full: u64,
-    registry_backlog: u64,
+    wasted_handshakes: u64,
+    wasted_writes: u64,
     peak_registry_backlog: u64,
     peak_handshake_queue: u64,
-    last_write_applied_at: SimTime,
 }
 
 /// Simulates one scenario to its horizon.
@@ -126,30 +165,11 @@ impl<'a> World<'a> {
         let streams = RandomStreams::new(scenario.seed);
         let buckets = Buckets::new(scenario.bucket_ns, scenario.horizon_ns);
         let shard_map = ShardMap::new(scenario.key_layout, scenario.shards);
-        let lookup_rate = if scenario.lookups_load_shards {
-            scenario.message_rate_per_s
-        } else {
-            0.0
-        };
-        let shards = shard_map
-            .user_shares(scenario.shards)
-            .into_iter()
-            .enumerate()
-            .map(|(index, share)| {
-                let index = index as u32;
-                Shard::new(
-                    streams.stream(stream::SHARD_SERVICE, index),
-                    lookup_rate * share,
-                    streams.stream(stream::LOOKUPS, index),
-                )
-            })
-            .collect();
+        let shards = Self::shards(scenario, &shard_map, &streams);
         let servers = (0..scenario.servers)
             .map(|s| {
-                ConnectionServer::new(
-                    scenario.handshake_workers,
-                    streams.stream(stream::HANDSHAKE, s),
-                )
+                let rng = streams.stream(stream::HANDSHAKE, s);
+                ConnectionServer::new(scenario.handshake_workers, rng)
             })
             .collect();
         let registry_queues = (0..scenario.servers)
@@ -160,11 +180,12 @@ impl<'a> World<'a> {
             .collect();
 
         // The arrival stream keeps exactly one arrival scheduled at a time.
+        let arrivals_rng = streams.stream(stream::ARRIVALS, 0);
         let mut arrivals = Arrivals::new(
             &scenario.profile,
             scenario.clients,
             scenario.window_ns,
-            streams.stream(stream::ARRIVALS, 0),
+            arrivals_rng,
         );
         let mut queue = EventQueue::new();
         if let Some(first) = arrivals.next() {
@@ -188,6 +209,8 @@ impl<'a> World<'a> {
             shard_map,
             handshake_service: ServiceSampler::new(&scenario.handshake),
             shard_service: ServiceSampler::new(&scenario.shard_service),
+            backoff: Backoff::new(scenario.retry, streams.stream(stream::RETRIES, 0)),
+            retrying: HashMap::new(),
             series: TimeSeries::new(buckets),
             messages: MessageLedger::new(
                 scenario.message_rate_per_s,
@@ -199,30 +222,51 @@ impl<'a> World<'a> {
             connect_latency: LatencyHistogram::default(),
             registry_lag: LatencyHistogram::default(),
             tally: Tally::default(),
-            rejected_server_full: 0,
-            rejected_queue_full: 0,
+            counts: Counts::default(),
             registry_backlog: 0,
-            peak_registry_backlog: 0,
-            peak_handshake_queue: 0,
             last_write_applied_at: 0,
         }
+    }
+
+    /// One shard per primary; message lookups load each in proportion to its users.
+    fn shards(scenario: &Scenario, map: &ShardMap, streams: &RandomStreams) -> Vec<Shard> {
+        let lookup_rate = if scenario.lookups_load_shards {
+            scenario.message_rate_per_s
+        } else {
+            0.0
+        };
+        map.user_shares(scenario.shards)
+            .into_iter()
+            .enumerate()
+            .map(|(index, share)| {
+                let index = index as u32;
+                Shard::new(
+                    streams.stream(stream::SHARD_SERVICE, index),
+                    lookup_rate * share,
+                    streams.stream(stream::LOOKUPS, index),
+                )
+            })
+            .collect()
     }
 
     fn run(&mut self, progress: &mut dyn Progress) {
         let horizon = self.scenario.horizon_ns;
         while let Some(next) = self.queue.pop_before(horizon) {
-            self.trajectory.fold(next.time, next.event.kind());
+            let now = next.time;
+            self.trajectory.fold(now, next.event.kind());
             match next.event {
-                Event::Arrival => self.arrive(next.time),
+                Event::Arrival => self.arrive(now),
+                Event::Retry { client } => self.attempt(now, client),
                 Event::HandshakeDone {
                     client,
                     server,
-                    arrived_at,
-                } => self.handshake_done(next.time, client, server, arrived_at),
-                Event::WriterFree { server } => self.writer_free(next.time, server),
+                    attempt_start,
+                } => self.handshake_done(now, client, server, attempt_start),
+                Event::WriterFree { server } => self.writer_free(now, server),
+                Event::Abandon { server } => self.abandon(server),
             }
             if self.queue.dispatched() % PROGRESS_EVERY == 0 {
-                progress.update(next.time, self.queue.dispatched());
+                progress.update(now, self.queue.dispatched());
             }
         }
         progress.update(horizon, self.queue.dispatched());
@@ -235,6 +279,21 @@ impl<'a> World<'a> {
         let bucket = self.series.bucket_of(now);
         TimeSeries::count(&mut self.series.arrivals, bucket);
 
+        self.attempt(now, client);
+
+        if let Some(next) = self.arrivals.next() {
+            self.queue.schedule_streamed(next, Event::Arrival);
+        }
+    }
+
+    /// One connection attempt of `client`, its first or a retry.
+    fn attempt(&mut self, now: SimTime, client: u32) {
+        self.counts.attempts += 1;
+        let bucket = self.series.bucket_of(now);
+        if self.retrying.contains_key(&client) {
+            TimeSeries::count(&mut self.series.retries, bucket);
+        }
+
         let servers = &self.servers;
         let server = self.balancer.choose(|s| servers[s as usize].connections);
         let scenario = self.scenario;
@@ -244,66 +303,170 @@ impl<'a> World<'a> {
             scenario.accept_queue,
             &self.handshake_service,
         );
-        match admission {
-            Ok(handshake) => {
-                let connections = self.servers[server as usize].connections;
-                self.balancer.admitted(server, connections);
-                let waiting = self.servers[server as usize].waiting() as u64;
-                self.peak_handshake_queue = self.peak_handshake_queue.max(waiting);
-                self.series.handshake_waiting.add(now, handshake.start);
-                self.queue.schedule(
-                    handshake.done,
-                    Event::HandshakeDone {
-                        client,
-                        server,
-                        arrived_at: now,
-                    },
-                );
-            }
+        let handshake = match admission {
+            Ok(handshake) => handshake,
             Err(reason) => {
                 match reason {
-                    Rejection::ServerFull => self.rejected_server_full += 1,
-                    Rejection::QueueFull => self.rejected_queue_full += 1,
+                    Rejection::ServerFull => self.counts.rejected_server_full += 1,
+                    Rejection::QueueFull => self.counts.rejected_queue_full += 1,
                 }
                 self.tally.clients_rejected += 1;
                 TimeSeries::count(&mut self.series.rejected, bucket);
-                self.messages.offline_until(SimTime::MAX);
+                self.attempt_failed(now, now, client, None, None);
+                return;
             }
-        }
+        };
 
-        if let Some(next) = self.arrivals.next() {
-            self.queue.schedule_streamed(next, Event::Arrival);
+        let connections = self.servers[server as usize].connections;
+        self.balancer.count_changed(server, connections);
+        let waiting = self.servers[server as usize].waiting() as u64;
+        self.counts.peak_handshake_queue = self.counts.peak_handshake_queue.max(waiting);
+        self.series.handshake_waiting.add(now, handshake.start);
+
+        match self.deadline(now) {
+            Some(deadline) if handshake.done > deadline => {
+                self.counts.wasted_handshakes += 1;
+                self.attempt_failed(deadline, now, client, Some(server), None);
+            }
+            _ => self.queue.schedule(
+                handshake.done,
+                Event::HandshakeDone {
+                    client,
+                    server,
+                    attempt_start: now,
+                },
+            ),
         }
     }
 
-    fn handshake_done(&mut self, now: SimTime, client: u32, server: u32, arrived_at: SimTime) {
+    /// When a client that started an attempt at `attempt_start` gives up on it.
+    fn deadline(&self, attempt_start: SimTime) -> Option<SimTime> {
+        self.scenario
+            .connect_timeout_ns
+            .map(|timeout| attempt_start + timeout)
+    }
+
+    /// `client` gave up the attempt it started at `attempt_start`, at `given_up_at`
+    /// (closing its connection to `server`, if it had one); `stale_at` is when that
+    /// attempt's registry write was applied, if it was. Retries after a back-off, or gives
+    /// up for good.
+    fn attempt_failed(
+        &mut self,
+        given_up_at: SimTime,
+        attempt_start: SimTime,
+        client: u32,
+        server: Option<u32>,
+        stale_at: Option<SimTime>,
+    ) {
+        if let Some(server) = server {
+            self.queue.schedule(given_up_at, Event::Abandon { server });
+        }
+        let state = self.retrying.entry(client).or_insert(Retrying {
+            first_arrival: attempt_start,
+            failed_attempts: 0,
+            previous_backoff: 0,
+            stale_since: None,
+        });
+        state.failed_attempts += 1;
+        state.stale_since = match (state.stale_since, stale_at) {
+            (Some(old), Some(new)) => Some(old.min(new)),
+            (old, new) => old.or(new),
+        };
+
+        // A client still waiting out its timeout at the horizon is in progress there.
+        let still_waiting = given_up_at >= self.scenario.horizon_ns;
+        if !still_waiting && state.failed_attempts >= self.backoff.max_attempts() {
+            let state = self.retrying.remove(&client).expect("just inserted");
+            self.tally.clients_gave_up += 1;
+            self.messages.never_connected(state.stale_since);
+            return;
+        }
+        let delay = if still_waiting {
+            0
+        } else {
+            self.backoff
+                .delay(state.failed_attempts, state.previous_backoff)
+        };
+        state.previous_backoff = delay;
+        self.queue
+            .schedule(given_up_at + delay, Event::Retry { client });
+    }
+
+    fn abandon(&mut self, server: u32) {
+        let server_state = &mut self.servers[server as usize];
+        server_state.abandon();
+        let connections = server_state.connections;
+        self.balancer.count_changed(server, connections);
+    }
+
+    fn handshake_done(&mut self, now: SimTime, client: u32, server: u32, attempt_start: SimTime) {
         self.tally.writes_issued += 1;
         match self.scenario.strategy {
-            RegistryStrategy::Sync => {
-                let applied_at = self.write_to_shard(now, client);
-                if applied_at < self.scenario.horizon_ns {
-                    self.established(applied_at, arrived_at);
-                    self.registered(applied_at, applied_at);
-                    self.messages.client_timeline(applied_at, Some(applied_at));
-                } else {
-                    self.tally.clients_in_progress += 1;
-                    self.tally.writes_pending += 1;
-                    self.messages.offline_until(SimTime::MAX);
-                }
-            }
+            RegistryStrategy::Sync => self.write_synchronously(now, client, server, attempt_start),
             RegistryStrategy::Async => {
-                self.established(now, arrived_at);
-                let queue = &mut self.registry_queues[server as usize];
-                if queue.idle_writers > 0 {
-                    queue.idle_writers -= 1;
-                    self.dispatch_write(now, server, client, now);
-                } else {
-                    queue.backlog.push_back((now, client));
-                    self.registry_backlog += 1;
-                    self.peak_registry_backlog =
-                        self.peak_registry_backlog.max(self.registry_backlog);
-                }
+                let first_arrival = self.forget_failures(client, attempt_start).0;
+                self.established(now, first_arrival);
+                self.queue_write(now, client, server);
             }
+        }
+    }
+
+    /// The sync strategy: the connection is established when the write is applied, if
+    /// the client is still waiting by then.
+    fn write_synchronously(&mut self, now: SimTime, client: u32, server: u32, start: SimTime) {
+        let applied_at = self.write_to_shard(now, client);
+        let horizon = self.scenario.horizon_ns;
+
+        if let Some(deadline) = self.deadline(start).filter(|&d| applied_at > d) {
+            self.counts.wasted_writes += 1;
+            let stale_at = if applied_at < horizon {
+                self.tally.writes_applied += 1;
+                Some(applied_at)
+            } else {
+                self.tally.writes_pending += 1;
+                None
+            };
+            self.attempt_failed(deadline, start, client, Some(server), stale_at);
+            return;
+        }
+
+        let (first_arrival, stale_since) = self.forget_failures(client, start);
+        if applied_at < horizon {
+            self.established(applied_at, first_arrival);
+            self.registered(applied_at, applied_at);
+            self.messages
+                .client_timeline(applied_at, Some(applied_at), stale_since);
+        } else {
+            self.tally.clients_in_progress += 1;
+            self.tally.writes_pending += 1;
+            self.messages.never_connected(stale_since);
+        }
+    }
+
+    /// Drops what was remembered of a client's failed attempts now that one succeeded;
+    /// returns its first arrival and any stale entry.
+    fn forget_failures(
+        &mut self,
+        client: u32,
+        attempt_start: SimTime,
+    ) -> (SimTime, Option<SimTime>) {
+        match self.retrying.remove(&client) {
+            Some(state) => (state.first_arrival, state.stale_since),
+            None => (attempt_start, None),
+        }
+    }
+
+    /// The async strategy: the write waits for one of the server's writers.
+    fn queue_write(&mut self, now: SimTime, client: u32, server: u32) {
+        let queue = &mut self.registry_queues[server as usize];
+        if queue.idle_writers > 0 {
+            queue.idle_writers -= 1;
+            self.dispatch_write(now, server, client, now);
+        } else {
+            queue.backlog.push_back((now, client));
+            self.registry_backlog += 1;
+            self.counts.peak_registry_backlog =
+                self.counts.peak_registry_backlog.max(self.registry_backlog);
         }
     }
 
@@ -326,10 +489,10 @@ impl<'a> World<'a> {
         if applied_at < self.scenario.horizon_ns {
             self.registered(applied_at, established_at);
             self.messages
-                .client_timeline(established_at, Some(applied_at));
+                .client_timeline(established_at, Some(applied_at), None);
         } else {
             self.tally.writes_pending += 1;
-            self.messages.client_timeline(established_at, None);
+            self.messages.client_timeline(established_at, None, None);
         }
         self.queue
             .schedule(applied_at, Event::WriterFree { server });
@@ -341,9 +504,9 @@ impl<'a> World<'a> {
         self.shards[shard].serve_write(now, &self.shard_service, &mut self.series)
     }
 
-    fn established(&mut self, at: SimTime, arrived_at: SimTime) {
+    fn established(&mut self, at: SimTime, first_arrival: SimTime) {
         self.tally.clients_connected += 1;
-        self.connect_latency.record(at - arrived_at);
+        self.connect_latency.record(at - first_arrival);
         let bucket = self.series.bucket_of(at);
         TimeSeries::count(&mut self.series.connected, bucket);
     }
@@ -356,27 +519,33 @@ impl<'a> World<'a> {
         TimeSeries::count(&mut self.series.registered, bucket);
     }
 
-    /// Counts what is still in progress at the horizon and assembles the outcome.
-    fn finish(mut self) -> RunOutcome {
-        let horizon = self.scenario.horizon_ns;
+    /// Counts what is still in progress at the horizon.
+    fn count_in_progress(&mut self) {
         for pending in self.queue.drain_pending() {
             match pending.event {
-                Event::HandshakeDone { .. } => {
+                Event::HandshakeDone { client, .. } | Event::Retry { client } => {
                     self.tally.clients_in_progress += 1;
-                    self.messages.offline_until(SimTime::MAX);
+                    let stale_since = self.retrying.remove(&client).and_then(|s| s.stale_since);
+                    self.messages.never_connected(stale_since);
                 }
                 Event::Arrival => {
                     unreachable!("every client arrives within the window, before the horizon")
                 }
-                Event::WriterFree { .. } => {}
+                Event::WriterFree { .. } | Event::Abandon { .. } => {}
             }
         }
         for queue in &mut self.registry_queues {
             for (established_at, _) in queue.backlog.drain(..) {
                 self.tally.writes_pending += 1;
-                self.messages.client_timeline(established_at, None);
+                self.messages.client_timeline(established_at, None, None);
             }
         }
+    }
+
+    /// Assembles the outcome of the run.
+    fn finish(mut self) -> RunOutcome {
+        let horizon = self.scenario.horizon_ns;
+        self.count_in_progress();
         for shard in &mut self.shards {
             shard.finish(horizon, &self.shard_service, &mut self.series);
         }
@@ -406,22 +575,28 @@ impl<'a> World<'a> {
             messages_sent: messages.sent_per_bucket,
             messages_missed: messages.missed_per_bucket,
             arrivals: self.series.arrivals,
+            retries: self.series.retries,
             rejected: self.series.rejected,
             connected: self.series.connected,
             registered: self.series.registered,
         };
         let all_registered = self.tally.writes_pending == 0 && self.tally.clients_in_progress == 0;
+        let counts = self.counts;
         RunOutcome {
             tally: self.tally,
             connect_latency: self.connect_latency,
             registry_lag: self.registry_lag,
             miss_delay,
             messages_missed_undelivered: messages.missed_undelivered,
-            rejected_server_full: self.rejected_server_full,
-            rejected_queue_full: self.rejected_queue_full,
+            messages_missed_stale: messages.missed_stale,
+            attempts: counts.attempts,
+            rejected_server_full: counts.rejected_server_full,
+            rejected_queue_full: counts.rejected_queue_full,
+            wasted_handshakes: counts.wasted_handshakes,
+            wasted_writes: counts.wasted_writes,
             lookups: self.shards.iter().map(Shard::lookups_served).sum(),
-            peak_handshake_queue: self.peak_handshake_queue,
-            peak_registry_queue: self.peak_registry_backlog,
+            peak_handshake_queue: counts.peak_handshake_queue,
+            peak_registry_queue: counts.peak_registry_backlog,
             peak_shard_queue: self
                 .shards
                 .iter()

@@ -25,7 +25,10 @@ pub fn summary_csv(rows: &[SummaryRow]) -> Result<Vec<u8>> {
 pub struct SeriesRow {
     /// Start of the bucket, seconds since the storm began.
     pub time_s: f64,
+    /// First attempts: clients arriving in the storm.
     pub arrivals: u64,
+    /// Retry attempts started in the bucket.
+    pub retries: u64,
     pub rejected: u64,
     pub connected: u64,
     pub registered: u64,
@@ -56,6 +59,7 @@ pub fn timeseries_csv(outcome: &RunOutcome) -> Result<Vec<u8>> {
             SeriesRow {
                 time_s: to_seconds(b as u64 * series.bucket_ns),
                 arrivals: series.arrivals[b],
+                retries: series.retries[b],
                 rejected: series.rejected[b],
                 connected: series.connected[b],
                 registered: series.registered[b],
