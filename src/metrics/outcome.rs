@@ -21,6 +21,8 @@ pub struct RunOutcome {
     pub wasted_handshakes: u64,
     /// Registry writes applied (or still pending) for a client that had given up.
     pub wasted_writes: u64,
+    /// Admitted attempts that had to wait for a handshake worker.
+    pub handshakes_waited: u64,
     pub lookups: u64,
     pub peak_handshake_queue: u64,
     pub peak_registry_queue: u64,

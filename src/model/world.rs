@@ -149,6 +149,7 @@ struct Counts {
     rejected_queue_full: u64,
     wasted_handshakes: u64,
     wasted_writes: u64,
+    handshakes_waited: u64,
     peak_registry_backlog: u64,
     peak_handshake_queue: u64,
 }
@@ -322,6 +323,9 @@ impl<'a> World<'a> {
         let waiting = self.servers[server as usize].waiting() as u64;
         self.counts.peak_handshake_queue = self.counts.peak_handshake_queue.max(waiting);
         self.series.handshake_waiting.add(now, handshake.start);
+        if handshake.start > now {
+            self.counts.handshakes_waited += 1;
+        }
 
         match self.deadline(now) {
             Some(deadline) if handshake.done > deadline => {
@@ -594,6 +598,7 @@ impl<'a> World<'a> {
             rejected_queue_full: counts.rejected_queue_full,
             wasted_handshakes: counts.wasted_handshakes,
             wasted_writes: counts.wasted_writes,
+            handshakes_waited: counts.handshakes_waited,
             lookups: self.shards.iter().map(Shard::lookups_served).sum(),
             peak_handshake_queue: counts.peak_handshake_queue,
             peak_registry_queue: counts.peak_registry_backlog,

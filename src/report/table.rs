@@ -2,9 +2,12 @@
 
 use super::SummaryRow;
 
+/// A row of the table: its label, and how to format a variant's cell.
+type Line = (&'static str, fn(&SummaryRow) -> String);
+
 /// Formats the headline figures of each variant in aligned columns.
 pub fn side_by_side(rows: &[SummaryRow]) -> String {
-    let lines: [(&str, fn(&SummaryRow) -> String); 12] = [
+    let lines: [Line; 12] = [
         ("strategy", |r| r.strategy.clone()),
         ("connected", |r| group(r.connected)),
         ("rejected", |r| group(r.rejected)),
