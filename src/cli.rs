@@ -51,8 +51,12 @@ struct ScenarioArgs {
     #[arg(long = "set", value_name = "KEY=VALUE")]
     overrides: Vec<String>,
 
-    /// Use this seed instead of the file's.
-    #[arg(long, value_name = "N")]
+    /// Use this seed instead of the file's (at most 2^63 - 1, the largest TOML integer).
+    #[arg(
+        long,
+        value_name = "N",
+        value_parser = clap::value_parser!(u64).range(..=i64::MAX as u64)
+    )]
     seed: Option<u64>,
 
     /// Only this variant.
@@ -80,7 +84,10 @@ struct RunArgs {
 
 /// Runs the command line and returns the process exit code.
 pub fn main() -> i32 {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => return usage_error(&error),
+    };
     install_logging(cli.verbose);
     match dispatch(cli) {
         Ok(()) => 0,
@@ -89,6 +96,35 @@ pub fn main() -> i32 {
             2
         }
     }
+}
+
+/// Reports a command-line parsing error on one line, like every other error, and returns
+/// the exit code. Help and version requests print as clap renders them.
+fn usage_error(error: &clap::Error) -> i32 {
+    use clap::error::ErrorKind;
+
+    let informational = matches!(
+        error.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    );
+    if informational {
+        error.print().ok();
+        return error.exit_code();
+    }
+
+    // clap's first paragraph says what is wrong; the rest is usage and tips.
+    let rendered = error.render().to_string();
+    let first_paragraph: Vec<&str> = rendered
+        .lines()
+        .take_while(|line| !line.trim().is_empty())
+        .map(str::trim)
+        .collect();
+    let message = first_paragraph.join(" ");
+    let message = message.strip_prefix("error: ").unwrap_or(&message);
+    eprintln!("stormsim: error: {message} (see --help)");
+    2
 }
 
 fn install_logging(verbose: u8) {
