@@ -20,6 +20,12 @@
 //! the order windows close. Offline and routed messages only need counts per bucket, and a
 //! sum of independent Poisson counts is Poisson with the summed mean, so they are drawn
 //! once per bucket at the end from the time integrals. Both are exact in distribution.
+//!
+//! TODO: variants share the storm but not the messages: the counts are drawn from each
+//! variant's own timelines and the misses from a stream consumed in the order windows
+//! close, so two variants send statistically equal but not identical messages. Drawing
+//! the per-bucket counts by inverse CDF from common uniforms would couple them and sharpen
+//! paired comparisons of miss rates.
 
 use rand_distr::{Distribution, Exp1, Poisson};
 

@@ -72,7 +72,7 @@ impl ConnectionServer {
             return Err(Rejection::QueueFull);
         }
 
-        let done = start + service.sample(&mut self.rng);
+        let done = start.saturating_add(service.sample(&mut self.rng));
         self.worker_free_at[worker] = done;
         if start > now {
             self.waiting.push_back(start);

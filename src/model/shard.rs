@@ -109,7 +109,7 @@ impl Shard {
             self.in_system.pop_front();
         }
         let start = self.free_at.max(arrival);
-        let done = start + service.sample(&mut self.rng);
+        let done = start.saturating_add(service.sample(&mut self.rng));
         self.free_at = done;
         self.in_system.push_back(done);
         self.peak_in_system = self.peak_in_system.max(self.in_system.len());
