@@ -16,6 +16,11 @@ use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use crate::config::overrides::Override;
 use crate::config::{Experiment, Scenario};
 use crate::engine::{NANOS_PER_MS, SimTime};
+use crate::experiment::merge::merge_sweeps;
+use crate::experiment::plan::{PlanRequest, Slo, describe as describe_plans, plan_capacity};
+use crate::experiment::sweep::grid::SweepSpec;
+use crate::experiment::sweep::progress::BatchBar;
+use crate::experiment::sweep::{Shard, SweepOptions, run_sweep};
 use crate::experiment::{Estimate, RunOptions, run_experiment};
 use crate::model::Progress;
 use crate::report::table::side_by_side;
@@ -39,6 +44,12 @@ enum Command {
     Run(RunArgs),
     /// Validate an experiment, print the resolved scenarios and estimate each run's cost.
     Check(ScenarioArgs),
+    /// Run the experiment's [sweep]: every point, variant and replication, resuming.
+    Sweep(SweepArgs),
+    /// Combine the shards of a sweep into one set of tables.
+    Merge(MergeArgs),
+    /// Find the smallest value of a parameter that meets a service level.
+    Plan(PlanArgs),
 }
 
 #[derive(Debug, Args)]
@@ -74,6 +85,80 @@ struct RunArgs {
     out: PathBuf,
 
     /// Variants to run at once (0: one per core). Results do not depend on it.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    jobs: usize,
+
+    /// Show no progress bar.
+    #[arg(long)]
+    quiet: bool,
+}
+
+#[derive(Debug, Args)]
+struct SweepArgs {
+    #[command(flatten)]
+    scenario: ScenarioArgs,
+
+    /// Write results under this directory, in a subdirectory named after the experiment.
+    #[arg(long, value_name = "DIR", default_value = "output")]
+    out: PathBuf,
+
+    /// Runs at once (0: one per core). Results do not depend on it.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    jobs: usize,
+
+    /// Run only partition I of N (I from 0), for spreading a sweep over machines; combine
+    /// the partitions with `stormsim merge`.
+    #[arg(long, value_name = "I/N")]
+    shard: Option<Shard>,
+
+    /// Show no progress bar.
+    #[arg(long)]
+    quiet: bool,
+}
+
+#[derive(Debug, Args)]
+struct MergeArgs {
+    /// The shards' output directories (their --out), or experiment directories in them.
+    #[arg(value_name = "DIR", required = true)]
+    inputs: Vec<PathBuf>,
+
+    /// Write the combined sweep under this directory.
+    #[arg(long, value_name = "DIR", default_value = "output")]
+    out: PathBuf,
+}
+
+#[derive(Debug, Args)]
+struct PlanArgs {
+    #[command(flatten)]
+    scenario: ScenarioArgs,
+
+    /// The whole-number scenario key to search over, for example redis.shards.
+    #[arg(long, value_name = "KEY")]
+    param: String,
+
+    /// The smallest value to consider.
+    #[arg(long, value_name = "N")]
+    min: i64,
+
+    /// The largest value to consider.
+    #[arg(long, value_name = "N")]
+    max: i64,
+
+    /// The service level, "<figure> <= <value>" (or <, >=, >) with a summary.csv
+    /// column as the figure, for example "connect_p99_ms <= 50".
+    #[arg(long, value_name = "LEVEL")]
+    slo: Slo,
+
+    /// Runs per value visited (default: the file's [sweep] replications, else 5).
+    #[arg(long, value_name = "N")]
+    replications: Option<u32>,
+
+    /// Write plan.csv and the runs under this directory, in a subdirectory named after
+    /// the experiment.
+    #[arg(long, value_name = "DIR", default_value = "output")]
+    out: PathBuf,
+
+    /// Runs at once (0: one per core). Results do not depend on it.
     #[arg(long, value_name = "N", default_value_t = 0)]
     jobs: usize,
 
@@ -146,10 +231,14 @@ fn dispatch(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Run(args) => run(args),
         Command::Check(args) => check(args),
+        Command::Sweep(args) => sweep(args),
+        Command::Merge(args) => merge(args),
+        Command::Plan(args) => plan(args),
     }
 }
 
-fn load(args: &ScenarioArgs) -> Result<Experiment> {
+/// The `--set` overrides, and `--seed` as one more.
+fn overrides(args: &ScenarioArgs) -> Result<Vec<Override>> {
     let mut overrides = args
         .overrides
         .iter()
@@ -158,6 +247,11 @@ fn load(args: &ScenarioArgs) -> Result<Experiment> {
     if let Some(seed) = args.seed {
         overrides.push(Override::parse(&format!("seed={seed}"))?);
     }
+    Ok(overrides)
+}
+
+fn load(args: &ScenarioArgs) -> Result<Experiment> {
+    let overrides = overrides(args)?;
     let mut experiment = Experiment::load(&args.experiment, &overrides)?;
     if let Some(name) = &args.variant {
         experiment.select_variant(name)?;
@@ -216,6 +310,73 @@ fn check(args: ScenarioArgs) -> Result<()> {
         ));
     }
     print_stdout(&text)
+}
+
+fn sweep(args: SweepArgs) -> Result<()> {
+    let experiment = load(&args.scenario)?;
+    let options = SweepOptions {
+        out_root: args.out,
+        jobs: args.jobs,
+        shard: args.shard,
+        memory_budget_bytes: None,
+    };
+    let bar = BatchBar::new(!args.quiet && std::io::stderr().is_terminal());
+    let outcome = run_sweep(&experiment, &overrides(&args.scenario)?, &options, &bar);
+    bar.finish();
+    print_stdout(&outcome?.describe())
+}
+
+fn merge(args: MergeArgs) -> Result<()> {
+    let merged = merge_sweeps(&args.inputs, &args.out)?;
+    let text: String = merged
+        .iter()
+        .map(|m| {
+            format!(
+                "sweep '{}': {} runs ({} copied), results: {}\n",
+                m.experiment,
+                m.runs,
+                m.copied,
+                m.directory.join("sweep.csv").display()
+            )
+        })
+        .collect();
+    print_stdout(&text)
+}
+
+fn plan(args: PlanArgs) -> Result<()> {
+    let experiment = load(&args.scenario)?;
+    let declared = experiment
+        .sweep
+        .as_ref()
+        .map(SweepSpec::from_table)
+        .transpose()?;
+    let request = PlanRequest {
+        parameter: args.param,
+        min: args.min,
+        max: args.max,
+        slo: args.slo,
+        replications: args
+            .replications
+            .or(declared.map(|spec| spec.replications))
+            .unwrap_or(5),
+    };
+    let options = SweepOptions {
+        out_root: args.out,
+        jobs: args.jobs,
+        shard: None,
+        memory_budget_bytes: None,
+    };
+    let bar = BatchBar::new(!args.quiet && std::io::stderr().is_terminal());
+    let plans = plan_capacity(
+        &experiment,
+        &overrides(&args.scenario)?,
+        &request,
+        &options,
+        &bar,
+    );
+    bar.finish();
+    let table = options.out_root.join(&experiment.name).join("plan.csv");
+    print_stdout(&describe_plans(&request, &plans?, &table))
 }
 
 /// Prints to stdout; a reader that closed the pipe early is not an error.
