@@ -270,6 +270,28 @@ mod shards {
     }
 
     #[test]
+    fn shards_of_different_sweeps_are_not_merged() {
+        let directory = tempfile::tempdir().unwrap();
+        let file = experiment(directory.path(), "small", SMALL_SWEEP);
+        let first = directory.path().join("shard-0");
+        let second = directory.path().join("shard-1");
+        sweep(&file, &first, &["--shard", "0/2"]);
+        sweep(
+            &file,
+            &second,
+            &["--shard", "1/2", "--set", "clients.count=3000"],
+        );
+        stormsim()
+            .arg("merge")
+            .args([&first, &second])
+            .arg("--out")
+            .arg(directory.path().join("merged"))
+            .assert()
+            .code(2)
+            .stderr(contains("differ (another grid, seed, --set or version)"));
+    }
+
+    #[test]
     fn shards_sharing_a_directory_write_the_tables_when_the_last_one_ends() {
         let directory = tempfile::tempdir().unwrap();
         let file = experiment(directory.path(), "small", SMALL_SWEEP);

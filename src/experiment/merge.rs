@@ -78,10 +78,15 @@ fn merge_one(
     out_root: &Path,
 ) -> Result<MergeOutcome> {
     let (first_directory, index) = &parts[0];
-    if let Some((directory, _)) = parts.iter().find(|(_, other)| other != index) {
+    if let Some((directory, other)) = parts.iter().find(|(_, other)| other != index) {
+        let why = if other.binary != index.binary {
+            "they were made by different binaries; run every shard with the same one"
+        } else {
+            "another grid, seed, --set or version"
+        };
         bail!(
-            "sweeps of experiment '{experiment}' in '{}' and '{}' differ (another grid, \
-             seed, --set or version): only shards of one sweep can be merged",
+            "sweeps of experiment '{experiment}' in '{}' and '{}' differ ({why}): only \
+             shards of one sweep can be merged",
             first_directory.display(),
             directory.display()
         );

@@ -9,7 +9,7 @@
 use toml::{Table, Value};
 
 use super::grid::{SweepSpec, display_value, replication_seed};
-use super::store::{IndexedRun, SweepIndex, run_key};
+use super::store::{IndexedRun, SweepIndex, binary_digest, run_key};
 use crate::config::experiment::{resolve_table, variant_table};
 use crate::config::overrides::Override;
 use crate::config::{ConfigError, Experiment, Scenario};
@@ -57,6 +57,7 @@ pub fn plan_sweep(
     let index = SweepIndex {
         experiment: experiment.name.clone(),
         crate_version: env!("CARGO_PKG_VERSION").to_string(),
+        binary: binary_digest().to_string(),
         parameters: spec.keys(),
         points: points
             .iter()

@@ -1,11 +1,13 @@
 //! Where a sweep keeps its finished runs: one small file per run, named by the run's key.
 //!
 //! A run's key is a SHA-256 of everything that decides its result: the resolved scenario
-//! (which holds the seed), the seed again, the crate version and the record format. A
-//! changed configuration or a new release therefore gives a new key and never reuses a
-//! stale result, while re-running an unchanged sweep finds every finished run where it left
-//! it. Each record is written atomically, so a sweep killed at any instant leaves complete
-//! records and nothing else; the tables are rebuilt from the records alone.
+//! (which holds the seed), the seed again, the crate version, the record format and a
+//! digest of the running executable. A changed configuration, a new release or a rebuilt
+//! binary (the model may have changed without a new version number) therefore gives a new
+//! key and never reuses a stale result, while re-running an unchanged sweep with the same
+//! binary finds every finished run where it left it. Each record is written atomically,
+//! so a sweep killed at any instant leaves complete records and nothing else; the tables
+//! are rebuilt from the records alone.
 //!
 //! ```text
 //! output/<experiment>/
@@ -15,6 +17,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
@@ -30,21 +33,43 @@ pub const RECORD_FORMAT: u32 = 1;
 /// The name of a sweep's index file in its experiment directory.
 pub const INDEX_FILE: &str = "sweep-index.json";
 
-/// The key of a run: hex SHA-256 of its scenario, seed, crate version and record format.
+/// The key of a run: hex SHA-256 of its scenario, seed, crate version, record format and
+/// the binary's digest.
 pub fn run_key(scenario: &Scenario) -> String {
     let scenario_json = serde_json::to_string(scenario).expect("a scenario always serializes");
     let mut hasher = Sha256::new();
     hasher.update(format!(
-        "stormsim {}\nrecord format {RECORD_FORMAT}\nseed {}\n",
+        "stormsim {}\nbinary {}\nrecord format {RECORD_FORMAT}\nseed {}\n",
         env!("CARGO_PKG_VERSION"),
+        binary_digest(),
         scenario.seed
     ));
     hasher.update(scenario_json.as_bytes());
-    hasher
-        .finalize()
-        .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect()
+    hex(&hasher.finalize())
+}
+
+/// The first 16 hex digits of the SHA-256 of the running executable, read once per
+/// process (about 0.1 s for a release build), or `unknown` where it cannot be read.
+///
+/// Shards of one sweep must therefore run the same binary (one container image, or one
+/// file on a shared file system): two builds of the same source on different machines
+/// differ in embedded paths, so their runs are not mixed.
+pub fn binary_digest() -> &'static str {
+    static DIGEST: OnceLock<String> = OnceLock::new();
+    DIGEST.get_or_init(|| {
+        let bytes = std::env::current_exe().and_then(std::fs::read);
+        match bytes {
+            Ok(bytes) => hex(&Sha256::digest(&bytes))[..16].to_string(),
+            Err(error) => {
+                tracing::warn!(%error, "cannot read the running binary; run keys omit it");
+                "unknown".to_string()
+            }
+        }
+    })
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
 /// One finished run, as stored in `runs/<key>.json`.
@@ -85,6 +110,8 @@ pub struct IndexedRun {
 pub struct SweepIndex {
     pub experiment: String,
     pub crate_version: String,
+    /// [`binary_digest`] of the binary that listed the runs.
+    pub binary: String,
     /// The swept keys; they head the tables' parameter columns.
     pub parameters: Vec<String>,
     /// Each point's values as table cells, one per parameter.
@@ -208,6 +235,7 @@ mod tests {
         let base = scenario("seed = 3\n[redis]\nshards = 4");
         assert_eq!(run_key(&base), run_key(&base.clone()));
         assert_eq!(run_key(&base).len(), 64);
+        assert_eq!(binary_digest().len(), 16);
 
         let mut other_seed = base.clone();
         other_seed.seed = 4;

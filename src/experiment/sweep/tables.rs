@@ -353,6 +353,7 @@ mod tests {
         let index = SweepIndex {
             experiment: "x".into(),
             crate_version: "test".into(),
+            binary: "test".into(),
             parameters: vec!["redis.shards".into()],
             points: vec![vec!["4".into()]],
             variants: vec!["sync".into(), "async".into()],
