@@ -23,6 +23,7 @@ use crate::experiment::sweep::progress::BatchBar;
 use crate::experiment::sweep::{Shard, SweepOptions, run_sweep};
 use crate::experiment::{Estimate, RunOptions, run_experiment};
 use crate::model::Progress;
+use crate::report::review::{ExperimentNote, Published, publish, publish_gallery};
 use crate::report::table::side_by_side;
 
 /// Simulate a chat system's connection storm and compare connection-registry strategies.
@@ -44,6 +45,8 @@ enum Command {
     Run(RunArgs),
     /// Validate an experiment, print the resolved scenarios and estimate each run's cost.
     Check(ScenarioArgs),
+    /// Redraw the charts and the report of a finished run from its output directory.
+    Charts(ChartsArgs),
     /// Run the experiment's [sweep]: every point, variant and replication, resuming.
     Sweep(SweepArgs),
     /// Combine the shards of a sweep into one set of tables.
@@ -91,6 +94,22 @@ struct RunArgs {
     /// Show no progress bar.
     #[arg(long)]
     quiet: bool,
+
+    /// Write no charts and no report.md / report.html (the CSV files only).
+    #[arg(long)]
+    no_charts: bool,
+}
+
+#[derive(Debug, Args)]
+struct ChartsArgs {
+    /// A run's output directory, for example output/quick-storm.
+    #[arg(value_name = "DIR")]
+    directory: PathBuf,
+
+    /// Also draw the run's charts small, as <experiment>-<chart>.png with a
+    /// <experiment>-report.md, into this directory (the README's pictures: output/charts).
+    #[arg(long, value_name = "GALLERY")]
+    gallery: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -231,6 +250,7 @@ fn dispatch(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Run(args) => run(args),
         Command::Check(args) => check(args),
+        Command::Charts(args) => charts(args),
         Command::Sweep(args) => sweep(args),
         Command::Merge(args) => merge(args),
         Command::Plan(args) => plan(args),
@@ -280,12 +300,45 @@ fn run(args: RunArgs) -> Result<()> {
     bars.clear().ok();
 
     let rows: Vec<_> = results.iter().map(|r| r.summary.clone()).collect();
+    let directory = args.out.join(&experiment.name);
     let mut text = side_by_side(&rows);
-    text.push_str(&format!(
-        "\nresults: {}\n",
-        args.out.join(&experiment.name).display()
-    ));
+    text.push_str(&format!("\nresults: {}\n", directory.display()));
+    if !args.no_charts {
+        let note = ExperimentNote {
+            experiment: experiment.name.clone(),
+            description: experiment.description.clone(),
+            file: args.scenario.experiment.display().to_string(),
+            slo: None,
+        };
+        note.write(&directory)?;
+        text.push_str(&published(&publish(&directory)?));
+    }
     print_stdout(&text)
+}
+
+fn charts(args: ChartsArgs) -> Result<()> {
+    let mut text = published(&publish(&args.directory)?);
+    if let Some(gallery) = &args.gallery {
+        for file in publish_gallery(&args.directory, gallery)? {
+            text.push_str(&format!("gallery: {}\n", file.display()));
+        }
+    }
+    print_stdout(&text)
+}
+
+/// Where the charts and the report went.
+fn published(published: &Published) -> String {
+    let directory = published
+        .charts
+        .first()
+        .and_then(|chart| chart.png.parent())
+        .map_or_else(String::new, |d| d.display().to_string());
+    format!(
+        "charts: {} ({} charts, PNG and SVG)\nreport: {}\n",
+        directory,
+        published.charts.len(),
+        published.html.display()
+    )
 }
 
 fn check(args: ScenarioArgs) -> Result<()> {
