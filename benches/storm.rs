@@ -6,7 +6,9 @@
 //! storm: one connection server per million clients, one Redis primary per five million,
 //! and 1M messages/s per 500M clients. One CSV row per run goes to
 //! `output/bench/storm.csv`:
-//! `clients, variant, events, wall_s, events_per_s, peak_rss_bytes, bytes_per_client`.
+//! `clients, variant, events, wall_s, events_per_s, peak_rss_bytes, bytes_per_client`,
+//! and `estimated_bytes` with `estimate_error` (estimate over measured, minus one): how
+//! far `stormsim check`'s memory estimate was from the measured peak.
 //!
 //! ```sh
 //! cargo bench --bench storm                                  # 10M, 100M and 500M
@@ -35,7 +37,7 @@ fn main() {
     let scratch = std::env::temp_dir().join(format!("stormsim-bench-{}", std::process::id()));
 
     let mut csv = String::from(
-        "clients,variant,events,wall_s,events_per_s,peak_rss_bytes,bytes_per_client\n",
+        "clients,variant,events,wall_s,events_per_s,peak_rss_bytes,bytes_per_client,estimated_bytes,estimate_error\n",
     );
     for &clients in &sizes {
         for variant in VARIANTS {
@@ -94,9 +96,11 @@ fn run_one(root: &Path, scratch: &Path, clients: u64, variant: &str) -> String {
     let events = manifest["events"].as_u64().unwrap_or(0);
     let wall_s = manifest["wall_s"].as_f64().unwrap_or(0.0);
     let peak_rss = manifest["peak_rss_bytes"].as_u64().unwrap_or(0);
+    let estimated = manifest["estimated_memory_bytes"].as_u64().unwrap_or(0);
     format!(
-        "{clients},{variant},{events},{wall_s:.3},{:.0},{peak_rss},{:.2}",
+        "{clients},{variant},{events},{wall_s:.3},{:.0},{peak_rss},{:.2},{estimated},{:+.3}",
         events as f64 / wall_s.max(1e-9),
-        peak_rss as f64 / clients as f64
+        peak_rss as f64 / clients as f64,
+        estimated as f64 / peak_rss.max(1) as f64 - 1.0
     )
 }

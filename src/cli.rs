@@ -133,6 +133,10 @@ struct SweepArgs {
     /// Show no progress bar.
     #[arg(long)]
     quiet: bool,
+
+    /// Write no charts and no report.md / report.html (the CSV files only).
+    #[arg(long)]
+    no_charts: bool,
 }
 
 #[derive(Debug, Args)]
@@ -144,6 +148,10 @@ struct MergeArgs {
     /// Write the combined sweep under this directory.
     #[arg(long, value_name = "DIR", default_value = "output")]
     out: PathBuf,
+
+    /// Write no charts and no report.md / report.html (the CSV files only).
+    #[arg(long)]
+    no_charts: bool,
 }
 
 #[derive(Debug, Args)]
@@ -184,6 +192,10 @@ struct PlanArgs {
     /// Show no progress bar.
     #[arg(long)]
     quiet: bool,
+
+    /// Write no charts and no report.md / report.html (the CSV files only).
+    #[arg(long)]
+    no_charts: bool,
 }
 
 /// Runs the command line and returns the process exit code.
@@ -304,13 +316,7 @@ fn run(args: RunArgs) -> Result<()> {
     let mut text = side_by_side(&rows);
     text.push_str(&format!("\nresults: {}\n", directory.display()));
     if !args.no_charts {
-        let note = ExperimentNote {
-            experiment: experiment.name.clone(),
-            description: experiment.description.clone(),
-            file: args.scenario.experiment.display().to_string(),
-            slo: None,
-        };
-        note.write(&directory)?;
+        note_of(&experiment, &args.scenario, None).write(&directory)?;
         text.push_str(&published(&publish(&directory)?));
     }
     print_stdout(&text)
@@ -376,23 +382,45 @@ fn sweep(args: SweepArgs) -> Result<()> {
     let bar = BatchBar::new(!args.quiet && std::io::stderr().is_terminal());
     let outcome = run_sweep(&experiment, &overrides(&args.scenario)?, &options, &bar);
     bar.finish();
-    print_stdout(&outcome?.describe())
+
+    let outcome = outcome?;
+    let mut text = outcome.describe();
+    if !args.no_charts && outcome.complete() {
+        note_of(&experiment, &args.scenario, None).write(&outcome.directory)?;
+        text.push_str(&published(&publish(&outcome.directory)?));
+    }
+    print_stdout(&text)
+}
+
+/// What the report says about the experiment: its question and where it came from.
+fn note_of(
+    experiment: &Experiment,
+    scenario: &ScenarioArgs,
+    slo: Option<String>,
+) -> ExperimentNote {
+    ExperimentNote {
+        experiment: experiment.name.clone(),
+        description: experiment.description.clone(),
+        file: scenario.experiment.display().to_string(),
+        slo,
+    }
 }
 
 fn merge(args: MergeArgs) -> Result<()> {
     let merged = merge_sweeps(&args.inputs, &args.out)?;
-    let text: String = merged
-        .iter()
-        .map(|m| {
-            format!(
-                "sweep '{}': {} runs ({} copied), results: {}\n",
-                m.experiment,
-                m.runs,
-                m.copied,
-                m.directory.join("sweep.csv").display()
-            )
-        })
-        .collect();
+    let mut text = String::new();
+    for m in &merged {
+        text.push_str(&format!(
+            "sweep '{}': {} runs ({} copied), results: {}\n",
+            m.experiment,
+            m.runs,
+            m.copied,
+            m.directory.join("sweep.csv").display()
+        ));
+        if !args.no_charts {
+            text.push_str(&published(&publish(&m.directory)?));
+        }
+    }
     print_stdout(&text)
 }
 
@@ -428,8 +456,15 @@ fn plan(args: PlanArgs) -> Result<()> {
         &bar,
     );
     bar.finish();
-    let table = options.out_root.join(&experiment.name).join("plan.csv");
-    print_stdout(&describe_plans(&request, &plans?, &table))
+
+    let directory = options.out_root.join(&experiment.name);
+    let mut text = describe_plans(&request, &plans?, &directory.join("plan.csv"));
+    if !args.no_charts {
+        let slo = Some(request.slo.to_string());
+        note_of(&experiment, &args.scenario, slo).write(&directory)?;
+        text.push_str(&published(&publish(&directory)?));
+    }
+    print_stdout(&text)
 }
 
 /// Prints to stdout; a reader that closed the pipe early is not an error.

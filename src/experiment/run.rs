@@ -12,6 +12,7 @@ use anyhow::{Context, Result};
 use rayon::prelude::*;
 
 use crate::config::{Experiment, Scenario};
+use crate::experiment::Estimate;
 use crate::model::{Progress, simulate};
 use crate::report::manifest::peak_rss_bytes;
 use crate::report::tables::{latency_csv, summary_csv, timeseries_csv};
@@ -103,6 +104,7 @@ fn run_variant(
         wall_s,
         events_per_s,
         peak_rss_bytes: peak_rss_bytes(),
+        estimated_memory_bytes: Estimate::of(scenario).memory_bytes,
     };
     write_atomically(
         &directory.join("summary.csv"),

@@ -24,6 +24,9 @@ pub struct Manifest<'a> {
     /// Peak resident memory of the whole process so far, in bytes (Linux `VmHWM`); when
     /// variants run in parallel it covers all of them.
     pub peak_rss_bytes: Option<u64>,
+    /// What `stormsim check` estimated this run's peak memory to be, in bytes: kept next to
+    /// the measured peak so that the estimate's error is visible in every run.
+    pub estimated_memory_bytes: u64,
 }
 
 impl Manifest<'_> {
