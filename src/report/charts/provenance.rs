@@ -47,18 +47,28 @@ impl Provenance {
     }
 
     /// The provenance of a sweep or a plan in `directory`: the seeds of `sweep-runs.csv`
-    /// (when there is one) and a hash of `sweep-index.json`, which lists the key of every
-    /// run, each a hash of its resolved scenario.
+    /// and a hash of `sweep-index.json`, which lists the key of every run, each a hash of
+    /// its resolved scenario. A plan has no index: its seeds and keys are read from the
+    /// stored runs themselves (`runs/<key>.json`).
     pub fn of_batch(directory: &Path, experiment: &str) -> Self {
-        let seeds = super::data::read_csv::<SeedOnly>(&directory.join("sweep-runs.csv"))
-            .map(|rows| rows.into_iter().map(|row| row.seed).collect())
-            .unwrap_or_default();
-        let scenarios = std::fs::read(directory.join("sweep-index.json"))
-            .map(|bytes| {
-                let hash = format!("{:08x}", SCENARIO_HASH.checksum(&bytes));
-                vec![("index".to_string(), hash)]
-            })
-            .unwrap_or_default();
+        let mut seeds: BTreeSet<u64> =
+            super::data::read_csv::<SeedOnly>(&directory.join("sweep-runs.csv"))
+                .map(|rows| rows.into_iter().map(|row| row.seed).collect())
+                .unwrap_or_default();
+        let mut scenarios: Vec<(String, String)> =
+            std::fs::read(directory.join("sweep-index.json"))
+                .map(|bytes| {
+                    let hash = format!("{:08x}", SCENARIO_HASH.checksum(&bytes));
+                    vec![("index".to_string(), hash)]
+                })
+                .unwrap_or_default();
+        if scenarios.is_empty() {
+            let (run_seeds, keys_hash) = stored_runs(&directory.join("runs"));
+            if seeds.is_empty() {
+                seeds = run_seeds;
+            }
+            scenarios.extend(keys_hash.map(|hash| ("runs".to_string(), hash)));
+        }
         Self {
             experiment: experiment.to_string(),
             seeds,
@@ -71,7 +81,7 @@ impl Provenance {
     pub fn footer(&self) -> String {
         let mut parts = vec![self.experiment.clone(), seeds_text(&self.seeds)];
         if self.scenarios.is_empty() {
-            parts.push("scenario hash unknown (no manifest.json)".to_string());
+            parts.push("scenario hash unknown (no manifest.json or stored runs)".to_string());
         } else {
             let hashes: Vec<String> = self
                 .scenarios
@@ -88,7 +98,38 @@ impl Provenance {
     }
 }
 
-/// The one column of `sweep-runs.csv` the footer needs.
+/// The distinct seeds of the runs stored in `runs`, and a hash of their keys (each key a
+/// hash of its resolved scenario, seed and binary), in key order.
+fn stored_runs(runs: &Path) -> (BTreeSet<u64>, Option<String>) {
+    let Ok(entries) = std::fs::read_dir(runs) else {
+        return (BTreeSet::new(), None);
+    };
+    let mut files: Vec<_> = entries
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|path| path.extension().is_some_and(|e| e == "json"))
+        .collect();
+    if files.is_empty() {
+        return (BTreeSet::new(), None);
+    }
+    files.sort();
+
+    let mut digest = SCENARIO_HASH.digest();
+    let mut seeds = BTreeSet::new();
+    for file in &files {
+        if let Some(stem) = file.file_stem() {
+            digest.update(stem.as_encoded_bytes());
+        }
+        let seed = std::fs::read(file)
+            .ok()
+            .and_then(|bytes| serde_json::from_slice::<SeedOnly>(&bytes).ok());
+        if let Some(SeedOnly { seed }) = seed {
+            seeds.insert(seed);
+        }
+    }
+    (seeds, Some(format!("{:08x}", digest.finalize())))
+}
+
+/// The one field of a `sweep-runs.csv` row or a stored run that the footer needs.
 #[derive(serde::Deserialize)]
 struct SeedOnly {
     seed: u64,

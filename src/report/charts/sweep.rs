@@ -570,14 +570,17 @@ where
     };
     chart.draw_series(std::iter::once(Circle::new((x, y), 6, style)))?;
     if let Some(step) = row.get("step") {
-        chart.draw_series(std::iter::once(Text::new(
-            format!("{}", step as u64),
-            (x, y),
-            text_style(12, FontStyle::Normal, INK).pos(plotters::style::text_anchor::Pos::new(
-                plotters::style::text_anchor::HPos::Left,
-                plotters::style::text_anchor::VPos::Bottom,
-            )),
-        )))?;
+        // Offset up and right of the marker, in pixels, so the number never covers it.
+        let label = EmptyElement::at((x, y))
+            + Text::new(
+                format!("{}", step as u64),
+                (8, -8),
+                text_style(12, FontStyle::Normal, INK).pos(plotters::style::text_anchor::Pos::new(
+                    plotters::style::text_anchor::HPos::Left,
+                    plotters::style::text_anchor::VPos::Bottom,
+                )),
+            );
+        chart.draw_series(std::iter::once(label))?;
     }
     Ok(())
 }
