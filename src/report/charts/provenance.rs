@@ -81,7 +81,7 @@ impl Provenance {
     pub fn footer(&self) -> String {
         let mut parts = vec![self.experiment.clone(), seeds_text(&self.seeds)];
         if self.scenarios.is_empty() {
-            parts.push("scenario hash unknown (no manifest.json or stored runs)".to_string());
+            parts.push("scenario hash unknown (no manifest.json)".to_string());
         } else {
             let hashes: Vec<String> = self
                 .scenarios
