@@ -360,9 +360,9 @@ fn check(args: ScenarioArgs) -> Result<()> {
     for variant in &experiment.variants {
         let estimate = Estimate::of(&variant.scenario);
         text.push_str(&format!("\n[variant '{}']\n", variant.name));
-        text.push_str(&toml::to_string_pretty(&variant.scenario)?);
+        text.push_str(&toml::to_string_pretty(&variant.keys)?);
         text.push_str(&format!(
-            "estimate: about {} events, peak backlog {} writes, peak memory about {:.1} MiB\n",
+            "\nestimate: about {} events, peak backlog {} writes, peak memory about {:.1} MiB\n",
             estimate.events,
             estimate.peak_backlog,
             estimate.memory_bytes as f64 / (1024.0 * 1024.0)

@@ -45,6 +45,10 @@ pub struct Experiment {
 pub struct Variant {
     pub name: String,
     pub scenario: Scenario,
+    /// The scenario in the file's own keys and units, every default filled in: what
+    /// `stormsim check` shows, so that any line of it can be pasted into a file.
+    #[serde(skip)]
+    pub keys: Table,
 }
 
 impl Experiment {
@@ -90,11 +94,13 @@ impl Experiment {
         let variants = variant_tables
             .iter()
             .map(|(variant_name, table)| {
-                let scenario = resolve_table(&variant_table(&base, table, overrides)?)
+                let runs = variant_table(&base, table, overrides)?;
+                let scenario = resolve_table(&runs)
                     .map_err(|error| blame_variant(error, variant_name, table, overrides))?;
                 Ok(Variant {
                     name: variant_name.clone(),
                     scenario,
+                    keys: with_defaults(&runs),
                 })
             })
             .collect::<Result<Vec<_>, ConfigError>>()?;
@@ -145,15 +151,21 @@ pub fn variant_table(
 /// The table is laid over the defaults first, so that a partial nested table (say
 /// `redis.service.mean_us` alone) keeps the defaults of its other keys.
 pub fn resolve_table(table: &Table) -> Result<Scenario, ConfigError> {
-    let mut full = Table::try_from(ScenarioSpec::default())
-        .expect("the default scenario is representable in TOML");
-    merge(&mut full, table);
-
+    let full = with_defaults(table);
     let spec: ScenarioSpec =
         serde_path_to_error::deserialize(Value::Table(full)).map_err(|error| {
             ConfigError::refused_key(error.path().to_string(), error.inner().message())
         })?;
     Scenario::resolve(&spec)
+}
+
+/// A scenario table laid over the defaults: every key, as a scenario file would write it.
+/// Optional keys left unset (a timeout of "for ever", say) stay absent.
+pub fn with_defaults(table: &Table) -> Table {
+    let mut full = Table::try_from(ScenarioSpec::default())
+        .expect("the default scenario is representable in TOML");
+    merge(&mut full, table);
+    full
 }
 
 /// Names a refused key as `variants.NAME.KEY` when the variant's own table set it (and no

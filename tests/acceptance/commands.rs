@@ -55,16 +55,21 @@ fn check_prints_each_resolved_scenario_and_an_estimate() {
     for variant in &experiment.variants {
         let estimate = Estimate::of(&variant.scenario);
         expected.push_str(&format!(
-            "\n[variant '{}']\n{}estimate: about {} events, peak backlog {} writes, \
+            "\n[variant '{}']\n{}\nestimate: about {} events, peak backlog {} writes, \
              peak memory about {:.1} MiB\n",
             variant.name,
-            toml::to_string_pretty(&variant.scenario).unwrap(),
+            toml::to_string_pretty(&variant.keys).unwrap(),
             estimate.events,
             estimate.peak_backlog,
             estimate.memory_bytes as f64 / (1024.0 * 1024.0)
         ));
     }
     assert_eq!(stdout, expected);
+
+    // The scenario is shown in the file's keys and units, the override included.
+    assert_eq!(stdout.matches("[redis.service]").count(), 2, "{stdout}");
+    assert_eq!(stdout.matches("mean_us = 20\n").count(), 2, "{stdout}");
+    assert!(stdout.contains("strategy = \"async\""), "{stdout}");
 
     // What was resolved is the file with the override, not the defaults.
     let scenarios: Vec<_> = experiment.variants.iter().map(|v| &v.scenario).collect();
@@ -80,7 +85,6 @@ fn check_prints_each_resolved_scenario_and_an_estimate() {
             .iter()
             .all(|s| s.shard_service.mean_ns() == 20_000.0)
     );
-    assert!(stdout.contains("mean_ns = 20000.0\n"));
 }
 
 #[test]
