@@ -19,6 +19,6 @@ pub mod schema;
 pub use error::ConfigError;
 pub use experiment::{Experiment, Variant};
 pub use resolve::{
-    ArrivalProfile, BalancerPolicy, KeyLayout, RegistryStrategy, Scenario, ServiceTime,
+    ArrivalProfile, BalancerPolicy, KeyLayout, RateBasis, RegistryStrategy, Scenario, ServiceTime,
 };
 pub use retry::{Jitter, RetryPolicy};

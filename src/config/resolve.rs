@@ -30,9 +30,30 @@ pub struct Scenario {
     pub shards: u32,
     pub shard_service: ServiceTime,
     pub message_rate_per_s: f64,
+    pub message_rate_basis: RateBasis,
     pub lookups_load_shards: bool,
     pub horizon_ns: SimTime,
     pub bucket_ns: SimTime,
+}
+
+/// What the message rate counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RateBasis {
+    /// All users together: a constant stream.
+    Total,
+    /// Each connected user: the stream grows with the connected count.
+    PerConnectedUser,
+}
+
+impl RateBasis {
+    /// Messages per second, all users together, when `connected` users are connected.
+    pub fn total_rate(self, rate_per_s: f64, connected: f64) -> f64 {
+        match self {
+            Self::Total => rate_per_s,
+            Self::PerConnectedUser => rate_per_s * connected,
+        }
+    }
 }
 
 /// How arrival instants are spread over the storm window.
@@ -224,14 +245,24 @@ impl Scenario {
         let horizon_ns = seconds(horizon_s);
         let bucket_ns = resolve_bucket(spec.run.bucket_ms, horizon_ns)?;
 
+        let message_rate_basis = choose(
+            "messages.rate_basis",
+            &spec.messages.rate_basis,
+            &[
+                ("total", RateBasis::Total),
+                ("per-connected-user", RateBasis::PerConnectedUser),
+            ],
+        )?;
         let message_rate_per_s = spec.messages.rate_per_s;
+        let clients = spec.clients.count.max(1) as f64;
+        let largest = MAX_MESSAGE_RATE_PER_S / message_rate_basis.total_rate(1.0, clients);
         check(
             "messages.rate_per_s",
             message_rate_per_s,
-            |v| (0.0..=MAX_MESSAGE_RATE_PER_S).contains(&v),
+            |v| (0.0..=largest).contains(&v),
             &format!(
-                "a number from 0 to {} (one message per nanosecond)",
-                MAX_MESSAGE_RATE_PER_S.shown()
+                "a number from 0 to {} (one message per nanosecond, all users together)",
+                largest.shown()
             ),
         )?;
 
@@ -284,6 +315,7 @@ impl Scenario {
             shards: count_u32("redis.shards", spec.redis.shards, 1, 16_384)?,
             shard_service: resolve_service("redis.service", &spec.redis.service)?,
             message_rate_per_s,
+            message_rate_basis,
             lookups_load_shards: spec.messages.lookups_load_shards,
             horizon_ns,
             bucket_ns,
@@ -437,6 +469,24 @@ mod tests {
         assert_eq!(
             message,
             "key 'registry.strategy' = 'eventual': one of 'sync', 'async'"
+        );
+
+        let mut spec = ScenarioSpec::default();
+        spec.messages.rate_basis = "per-user".into();
+        let message = Scenario::resolve(&spec).unwrap_err().to_string();
+        assert_eq!(
+            message,
+            "key 'messages.rate_basis' = 'per-user': one of 'total', 'per-connected-user'"
+        );
+
+        // Per connected user, the bound applies to all users together.
+        let mut spec = ScenarioSpec::default();
+        spec.messages.rate_basis = "per-connected-user".into();
+        spec.messages.rate_per_s = 2_000.0;
+        let message = Scenario::resolve(&spec).unwrap_err().to_string();
+        assert!(
+            message.starts_with("key 'messages.rate_per_s' = 2000: a number from 0 to 1000"),
+            "{message}"
         );
     }
 

@@ -194,6 +194,11 @@ pub struct MessagesSpec {
     /// Default 1,000,000/s: WhatsApp's reported 100 billion messages a day (2020) is
     /// 1.16M/s on average.
     pub rate_per_s: f64,
+    /// What `rate_per_s` counts: `total`, all users together (the default), or
+    /// `per-connected-user`, each connected user sending that many per second, so traffic
+    /// grows as the storm connects users (WhatsApp's 100 billion a day over its 2 billion
+    /// users is about 0.0006/s per user).
+    pub rate_basis: String,
     /// Whether each message's registry lookup is a read that loads the recipient's shard.
     /// Default true.
     pub lookups_load_shards: bool,
@@ -203,6 +208,7 @@ impl Default for MessagesSpec {
     fn default() -> Self {
         Self {
             rate_per_s: 1_000_000.0,
+            rate_basis: "total".into(),
             lookups_load_shards: true,
         }
     }

@@ -48,6 +48,15 @@ impl IntervalAccumulator {
         self.whole[last] -= 1;
     }
 
+    /// The final integral over `bucket`, for reading buckets one at a time, in order,
+    /// while intervals are still being added to later ones: `covering` carries the count of
+    /// intervals covering whole buckets from one call to the next, and starts at zero.
+    /// Valid only once no interval starting in or before `bucket` will be added.
+    pub fn settle(&self, bucket: usize, covering: &mut i64) -> u64 {
+        *covering += self.whole[bucket];
+        self.partial_ns[bucket] + *covering as u64 * self.buckets.len_of(bucket)
+    }
+
     /// The integral over each bucket, in nanoseconds (depth × time).
     pub fn integrals(&self) -> Vec<u64> {
         let mut covering = 0i64;
@@ -97,6 +106,12 @@ mod tests {
             direct[(t / 10) as usize] += depth;
         }
         assert_eq!(accumulator.integrals(), direct);
+
+        let mut covering = 0;
+        let settled: Vec<u64> = (0..10)
+            .map(|bucket| accumulator.settle(bucket, &mut covering))
+            .collect();
+        assert_eq!(settled, direct);
         assert_eq!(accumulator.means()[9], direct[9] as f64 / 5.0);
     }
 }

@@ -21,14 +21,27 @@
 //! sum of independent Poisson counts is Poisson with the summed mean, so they are drawn
 //! once per bucket at the end from the time integrals. Both are exact in distribution.
 //!
+//! When the rate is per connected user, a client's messages arrive at `rate × C(t) / N`
+//! with `C(t)` users connected out of `N`: a Poisson process in a changed time, whose
+//! clock runs at that intensity. Each bucket's intensity is set by the mean connected count
+//! over the bucket (piecewise constant: an approximation within a bucket, exact in its
+//! mean), and is known once the event loop has passed the bucket's end. Miss windows that
+//! close before that wait in a short queue (the windows closed in the last bucket) and are
+//! drawn in the order they closed; offline and routed counts use each bucket's intensity
+//! at the end. Connected users are counted from their connection to the horizon: nothing
+//! in the model disconnects a connected user yet.
+//!
 //! TODO: variants share the storm but not the messages: the counts are drawn from each
 //! variant's own timelines and the misses from a stream consumed in the order windows
 //! close, so two variants send statistically equal but not identical messages. Drawing
 //! the per-bucket counts by inverse CDF from common uniforms would couple them and sharpen
 //! paired comparisons of miss rates.
 
+use std::collections::VecDeque;
+
 use rand_distr::{Distribution, Exp1, Poisson};
 
+use crate::config::RateBasis;
 use crate::engine::{NANOS_PER_S, SimTime, Stream};
 use crate::metrics::{Buckets, IntervalAccumulator, LatencyHistogram};
 
@@ -40,8 +53,12 @@ enum MissKind {
 }
 
 pub struct MessageLedger {
-    /// Messages per nanosecond addressed to one given client.
+    /// Messages per nanosecond addressed to one given client (at a constant rate).
     rate_per_client_ns: f64,
+    /// The intensity that follows the connected count, when the rate is per connected
+    /// user; gaps between misses are then in units of that intensity, not nanoseconds.
+    following: Option<Box<FollowsConnected>>,
+    basis: RateBasis,
     horizon_ns: SimTime,
     buckets: Buckets,
     miss_rng: Stream,
@@ -55,6 +72,78 @@ pub struct MessageLedger {
     missed_stale: u64,
     miss_delay: LatencyHistogram,
     covered_ns: u128,
+}
+
+/// A miss window that closed before its intensity was known.
+#[derive(Debug, Clone, Copy)]
+struct PendingWindow {
+    start: SimTime,
+    end: SimTime,
+    delivered_at: Option<SimTime>,
+    kind: MissKind,
+}
+
+/// The per-client message intensity when each connected user sends at a rate.
+struct FollowsConnected {
+    /// Messages per nanosecond that one connected user sends.
+    per_sender_ns: f64,
+    clients: f64,
+    /// Client-time connected, per bucket.
+    connected: IntervalAccumulator,
+    covering: i64,
+    /// Per-client intensity (messages per nanosecond) of each settled bucket.
+    rates: Vec<f64>,
+    /// Expected messages per client from time zero to the start of each settled bucket,
+    /// and to the end of the last settled one.
+    cumulative: Vec<f64>,
+    /// Buckets before this instant are settled.
+    settled_until: SimTime,
+    pending: VecDeque<PendingWindow>,
+}
+
+impl FollowsConnected {
+    /// Settles every bucket that ends at or before `now`.
+    fn settle_until(&mut self, now: SimTime, buckets: &Buckets) {
+        while self.rates.len() < buckets.count() {
+            let bucket = self.rates.len();
+            let end = buckets.start(bucket) + buckets.len_of(bucket);
+            if end > now {
+                break;
+            }
+            let length = buckets.len_of(bucket) as f64;
+            let client_ns = self.connected.settle(bucket, &mut self.covering) as f64;
+            let rate = self.per_sender_ns * (client_ns / length) / self.clients;
+            let so_far = self.cumulative[bucket];
+            self.rates.push(rate);
+            self.cumulative.push(so_far + rate * length);
+            self.settled_until = end;
+        }
+    }
+
+    /// Expected messages per client from time zero to `at`, at most `settled_until`.
+    fn cumulative_at(&self, at: SimTime, buckets: &Buckets) -> f64 {
+        if at >= self.settled_until {
+            // Only the end of the last settled bucket (or the horizon) is asked for here.
+            return self.cumulative[self.rates.len()];
+        }
+        let bucket = buckets.index(at);
+        self.cumulative[bucket] + self.rates[bucket] * (at - buckets.start(bucket)) as f64
+    }
+
+    /// The instant at which the expected messages per client reach `cumulative`.
+    fn time_at(&self, cumulative: f64, buckets: &Buckets) -> SimTime {
+        let settled = &self.cumulative[..self.rates.len()];
+        let bucket = settled
+            .partition_point(|&c| c <= cumulative)
+            .saturating_sub(1);
+        let rate = self.rates[bucket];
+        let into = if rate > 0.0 {
+            (cumulative - self.cumulative[bucket]) / rate
+        } else {
+            0.0
+        };
+        buckets.start(bucket) + into as SimTime
+    }
 }
 
 /// Messages of a whole run, per bucket and in total.
@@ -77,6 +166,7 @@ pub struct MessageTotals {
 impl MessageLedger {
     pub fn new(
         rate_per_s: f64,
+        basis: RateBasis,
         clients: u32,
         buckets: Buckets,
         miss_rng: Stream,
@@ -84,8 +174,22 @@ impl MessageLedger {
     ) -> Self {
         let rate_per_client_ns = rate_per_s / f64::from(clients) / NANOS_PER_S as f64;
         let accumulator = IntervalAccumulator::new(buckets);
+        let following = (basis == RateBasis::PerConnectedUser).then(|| {
+            Box::new(FollowsConnected {
+                per_sender_ns: rate_per_s / NANOS_PER_S as f64,
+                clients: f64::from(clients),
+                connected: accumulator.clone(),
+                covering: 0,
+                rates: Vec::with_capacity(buckets.count()),
+                cumulative: vec![0.0],
+                settled_until: 0,
+                pending: VecDeque::new(),
+            })
+        });
         let mut ledger = Self {
             rate_per_client_ns,
+            following,
+            basis,
             horizon_ns: buckets.horizon_ns(),
             buckets,
             miss_rng,
@@ -101,6 +205,45 @@ impl MessageLedger {
         };
         ledger.gap_to_next_miss_ns = ledger.draw_gap();
         ledger
+    }
+
+    /// A client connected at `at` starts sending, when messages are sent per connected
+    /// user. Must be told no later than the event loop reaches `at`.
+    #[inline]
+    pub fn client_connected(&mut self, at: SimTime) {
+        if let Some(following) = &mut self.following {
+            following.connected.add(at, self.horizon_ns);
+        }
+    }
+
+    /// The event loop has reached `now`: buckets that ended are settled and the miss
+    /// windows waiting for them are drawn.
+    #[inline]
+    pub fn advance(&mut self, now: SimTime) {
+        let Some(following) = &self.following else {
+            return;
+        };
+        let next = following.rates.len();
+        if next < self.buckets.count()
+            && self.buckets.start(next) + self.buckets.len_of(next) <= now
+        {
+            self.settle_and_draw(now);
+        }
+    }
+
+    fn settle_and_draw(&mut self, now: SimTime) {
+        let Some(mut following) = self.following.take() else {
+            return;
+        };
+        following.settle_until(now, &self.buckets);
+        while let Some(window) = following.pending.front().copied() {
+            if window.end > following.settled_until {
+                break;
+            }
+            following.pending.pop_front();
+            self.draw_followed(&following, window);
+        }
+        self.following = Some(following);
     }
 
     /// A client that is unreachable from the start until `until` (clipped to the horizon).
@@ -168,23 +311,55 @@ impl MessageLedger {
         if start >= end {
             return;
         }
-        let length = (end - start) as f64;
         self.covered_ns += u128::from(end - start);
+        if let Some(following) = &mut self.following {
+            following.pending.push_back(PendingWindow {
+                start,
+                end,
+                delivered_at,
+                kind,
+            });
+            return;
+        }
+
+        let length = (end - start) as f64;
         let mut offset = 0.0;
         while offset + self.gap_to_next_miss_ns < length {
             offset += self.gap_to_next_miss_ns;
             let sent_at = (start + offset as SimTime).min(end - 1);
-            self.missed_per_bucket[self.buckets.index(sent_at)] += 1;
-            match delivered_at {
-                Some(at) => self.miss_delay.record(at - sent_at),
-                None => self.missed_undelivered += 1,
-            }
-            if kind == MissKind::Stale {
-                self.missed_stale += 1;
-            }
-            self.gap_to_next_miss_ns = self.draw_gap();
+            self.missed(sent_at, delivered_at, kind);
         }
         self.gap_to_next_miss_ns -= length - offset;
+    }
+
+    /// Draws the messages of a window whose intensity is now known; gaps are measured in
+    /// expected messages per client, so the window's length is its expected count.
+    fn draw_followed(&mut self, following: &FollowsConnected, window: PendingWindow) {
+        let from = following.cumulative_at(window.start, &self.buckets);
+        let length = following.cumulative_at(window.end, &self.buckets) - from;
+        let mut offset = 0.0;
+        while offset + self.gap_to_next_miss_ns < length {
+            offset += self.gap_to_next_miss_ns;
+            let sent_at = following
+                .time_at(from + offset, &self.buckets)
+                .clamp(window.start, window.end - 1);
+            self.missed(sent_at, window.delivered_at, window.kind);
+        }
+        self.gap_to_next_miss_ns -= length - offset;
+    }
+
+    /// Counts one missed message sent at `sent_at` and draws the gap to the next.
+    #[inline]
+    fn missed(&mut self, sent_at: SimTime, delivered_at: Option<SimTime>, kind: MissKind) {
+        self.missed_per_bucket[self.buckets.index(sent_at)] += 1;
+        match delivered_at {
+            Some(at) => self.miss_delay.record(at - sent_at),
+            None => self.missed_undelivered += 1,
+        }
+        if kind == MissKind::Stale {
+            self.missed_stale += 1;
+        }
+        self.gap_to_next_miss_ns = self.draw_gap();
     }
 
     fn draw_gap(&mut self) -> f64 {
@@ -192,13 +367,21 @@ impl MessageLedger {
             return f64::INFINITY;
         }
         let unit: f64 = Exp1.sample(&mut self.miss_rng);
+        if self.basis == RateBasis::PerConnectedUser {
+            return unit;
+        }
         unit / self.rate_per_client_ns
     }
 
     /// Draws the offline and routed counts per bucket and totals everything.
     pub fn finish(mut self) -> (MessageTotals, LatencyHistogram) {
-        let offline = self.draw_counts(&self.offline.integrals());
-        let routed = self.draw_counts(&self.routed.integrals());
+        self.settle_and_draw(SimTime::MAX);
+        let rates: Vec<f64> = match &self.following {
+            Some(following) => following.rates.clone(),
+            None => vec![self.rate_per_client_ns; self.buckets.count()],
+        };
+        let offline = self.draw_counts(&self.offline.integrals(), &rates);
+        let routed = self.draw_counts(&self.routed.integrals(), &rates);
         let sent_per_bucket = (0..self.missed_per_bucket.len())
             .map(|b| offline[b] + routed[b] + self.missed_per_bucket[b])
             .collect();
@@ -215,11 +398,13 @@ impl MessageLedger {
         (totals, self.miss_delay)
     }
 
-    fn draw_counts(&mut self, integrals: &[u64]) -> Vec<u64> {
+    /// Draws a Poisson count per bucket: client-time times that bucket's rate per client.
+    fn draw_counts(&mut self, integrals: &[u64], rates: &[f64]) -> Vec<u64> {
         integrals
             .iter()
-            .map(|&client_ns| {
-                let mean = client_ns as f64 * self.rate_per_client_ns;
+            .zip(rates)
+            .map(|(&client_ns, &rate)| {
+                let mean = client_ns as f64 * rate;
                 match Poisson::new(mean) {
                     Ok(poisson) => poisson.sample(&mut self.count_rng) as u64,
                     Err(_) => 0,
@@ -239,6 +424,7 @@ mod tests {
         let buckets = Buckets::new(NANOS_PER_S, 100 * NANOS_PER_S);
         MessageLedger::new(
             rate_per_s,
+            RateBasis::Total,
             clients,
             buckets,
             streams.stream(0, 0),
@@ -269,6 +455,64 @@ mod tests {
         assert_eq!(totals.missed_per_bucket[..5].iter().sum::<u64>(), 0);
         assert_eq!(totals.covered_ns, 1_000 * 100 * u128::from(NANOS_PER_S));
         assert_eq!(totals.missed_undelivered, 0);
+    }
+
+    fn per_connected_user(rate_per_s: f64, clients: u32) -> MessageLedger {
+        let streams = RandomStreams::new(5);
+        let buckets = Buckets::new(NANOS_PER_S, 100 * NANOS_PER_S);
+        MessageLedger::new(
+            rate_per_s,
+            RateBasis::PerConnectedUser,
+            clients,
+            buckets,
+            streams.stream(0, 0),
+            streams.stream(1, 0),
+        )
+    }
+
+    #[test]
+    fn per_user_rates_follow_the_connected_count() {
+        // 1,000 clients: half connect at 5 s and are registered at 15 s, half never
+        // connect. Each connected user sends 20 messages/s, to recipients uniform over all
+        // 1,000: from 5 s on, each client receives 10/s. Misses: 500 clients × 10 s × 10/s
+        // = 50,000. Routed: 500 × 85 s × 10/s = 425,000. Offline: the 500 unconnected
+        // clients from 5 s on (475,000) and nothing before 5 s, when nobody sends.
+        let mut ledger = per_connected_user(20.0, 1_000);
+        for second in 0..100 {
+            if second == 5 {
+                for _ in 0..500 {
+                    ledger.client_connected(5 * NANOS_PER_S);
+                }
+            }
+            if second == 15 {
+                for _ in 0..500 {
+                    ledger.client_timeline(5 * NANOS_PER_S, Some(15 * NANOS_PER_S), None);
+                }
+            }
+            // At 15 s the windows closing at 15 s are drawn as soon as the bucket
+            // ending there is settled.
+            ledger.advance(second * NANOS_PER_S);
+        }
+        for _ in 0..500 {
+            ledger.never_connected(None);
+        }
+        let (totals, delays) = ledger.finish();
+
+        let near =
+            |value: u64, expected: f64| (value as f64 - expected).abs() < 5.0 * expected.sqrt();
+        assert!(near(totals.missed, 50_000.0), "missed {}", totals.missed);
+        assert!(near(totals.routed, 425_000.0), "routed {}", totals.routed);
+        assert!(
+            near(totals.offline, 475_000.0),
+            "offline {}",
+            totals.offline
+        );
+        assert_eq!(totals.sent_per_bucket[..5].iter().sum::<u64>(), 0);
+        assert!(
+            (delays.mean_ms() - 5_000.0).abs() < 100.0,
+            "{}",
+            delays.mean_ms()
+        );
     }
 
     #[test]

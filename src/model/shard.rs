@@ -9,9 +9,17 @@
 //! shard's share of the message rate. They are generated lazily: before an operation
 //! arriving at `t` is served, every lookup due at or before `t` is served first, so
 //! lookups win ties.
+//!
+//! When messages are sent per connected user, the lookup rate follows the connected
+//! count. The stream is then drawn at its largest rate (every client connected) and each
+//! lookup is kept with the share of clients connected when the stream is caught up
+//! (thinning). That share is the one at the next operation's arrival, not at each lookup's
+//! own instant: an approximation, close while operations arrive often, which they do
+//! whenever the connected count is changing.
 
 use std::collections::VecDeque;
 
+use rand::Rng;
 use rand_distr::{Distribution, Exp1};
 
 use crate::engine::{SimTime, Stream, round_to_nanos};
@@ -37,11 +45,21 @@ struct LookupStream {
     mean_gap_ns: f64,
     next_at: SimTime,
     served: u64,
+    /// The share of lookups kept (the share of clients connected), when the stream is
+    /// thinned; `None` for a constant stream.
+    kept_share: Option<f64>,
 }
 
 impl Shard {
-    /// A shard; `lookup_rate_per_s` of zero means lookups do not load it.
-    pub fn new(rng: Stream, lookup_rate_per_s: f64, mut lookup_rng: Stream) -> Self {
+    /// A shard; `lookup_rate_per_s` of zero means lookups do not load it. With
+    /// `follows_connected`, that rate is the largest one, thinned by
+    /// [`Self::set_connected_share`].
+    pub fn new(
+        rng: Stream,
+        lookup_rate_per_s: f64,
+        mut lookup_rng: Stream,
+        follows_connected: bool,
+    ) -> Self {
         let lookups = (lookup_rate_per_s > 0.0).then(|| {
             let mean_gap_ns = 1e9 / lookup_rate_per_s;
             let first_gap: f64 = Exp1.sample(&mut lookup_rng);
@@ -50,6 +68,7 @@ impl Shard {
                 rng: lookup_rng,
                 mean_gap_ns,
                 served: 0,
+                kept_share: follows_connected.then_some(0.0),
             }
         });
         Self {
@@ -75,6 +94,18 @@ impl Shard {
         self.serve(arrival, service, series)
     }
 
+    /// Sets the share of clients connected, which thins a stream that follows it.
+    #[inline]
+    pub fn set_connected_share(&mut self, share: f64) {
+        if let Some(LookupStream {
+            kept_share: Some(kept),
+            ..
+        }) = &mut self.lookups
+        {
+            *kept = share;
+        }
+    }
+
     /// Serves every lookup due at or before `until`.
     pub fn serve_lookups_until(
         &mut self,
@@ -89,6 +120,11 @@ impl Shard {
             }
             let gap: f64 = Exp1.sample(&mut lookups.rng);
             lookups.next_at = at + round_to_nanos(gap * lookups.mean_gap_ns);
+            if let Some(share) = lookups.kept_share
+                && lookups.rng.random::<f64>() >= share
+            {
+                continue;
+            }
             lookups.served += 1;
             self.serve(at, service, series);
         }
@@ -173,7 +209,7 @@ mod tests {
     #[test]
     fn fifo_single_server_with_queue_depth() {
         let streams = RandomStreams::new(1);
-        let mut shard = Shard::new(streams.stream(0, 0), 0.0, streams.stream(1, 0));
+        let mut shard = Shard::new(streams.stream(0, 0), 0.0, streams.stream(1, 0), false);
         let mut series = TimeSeries::new(Buckets::new(100, 1_000));
         let service = ServiceSampler::Deterministic(10);
 
@@ -190,7 +226,7 @@ mod tests {
     #[test]
     fn lookups_load_the_shard_at_their_rate() {
         let streams = RandomStreams::new(1);
-        let mut shard = Shard::new(streams.stream(0, 0), 1_000.0, streams.stream(1, 0));
+        let mut shard = Shard::new(streams.stream(0, 0), 1_000.0, streams.stream(1, 0), false);
         let mut series = TimeSeries::new(Buckets::new(1_000_000_000, 100_000_000_000));
         let service = ServiceSampler::Deterministic(1_000);
         shard.finish(100_000_000_000, &service, &mut series);

@@ -26,7 +26,7 @@
 
 use std::collections::{HashMap, VecDeque};
 
-use crate::config::{RegistryStrategy, Scenario};
+use crate::config::{RateBasis, RegistryStrategy, Scenario};
 use crate::engine::{EventQueue, RandomStreams, SimTime, Trajectory};
 use crate::metrics::{Buckets, LatencyHistogram, RunOutcome, SeriesColumns, Tally, TimeSeries};
 
@@ -215,6 +215,7 @@ impl<'a> World<'a> {
             series: TimeSeries::new(buckets),
             messages: MessageLedger::new(
                 scenario.message_rate_per_s,
+                scenario.message_rate_basis,
                 scenario.clients,
                 buckets,
                 streams.stream(stream::MESSAGE_MISSES, 0),
@@ -231,8 +232,14 @@ impl<'a> World<'a> {
 
     /// One shard per primary; message lookups load each in proportion to its users.
     fn shards(scenario: &Scenario, map: &ShardMap, streams: &RandomStreams) -> Vec<Shard> {
+        // Per connected user, the stream is drawn at its rate with every client connected
+        // and thinned as they connect.
+        let follows_connected = scenario.message_rate_basis == RateBasis::PerConnectedUser;
         let lookup_rate = if scenario.lookups_load_shards {
-            scenario.message_rate_per_s
+            let everyone = f64::from(scenario.clients);
+            scenario
+                .message_rate_basis
+                .total_rate(scenario.message_rate_per_s, everyone)
         } else {
             0.0
         };
@@ -245,6 +252,7 @@ impl<'a> World<'a> {
                     streams.stream(stream::SHARD_SERVICE, index),
                     lookup_rate * share,
                     streams.stream(stream::LOOKUPS, index),
+                    follows_connected,
                 )
             })
             .collect()
@@ -255,6 +263,7 @@ impl<'a> World<'a> {
         while let Some(next) = self.queue.pop_before(horizon) {
             let now = next.time;
             self.trajectory.fold(now, next.event.kind());
+            self.messages.advance(now);
             match next.event {
                 Event::Arrival => self.arrive(now),
                 Event::Retry { client } => self.attempt(now, client),
@@ -505,11 +514,20 @@ impl<'a> World<'a> {
     /// Sends `client`'s registry write to its shard at `now`; returns when it is applied.
     fn write_to_shard(&mut self, now: SimTime, client: u32) -> SimTime {
         let shard = self.shard_map.shard_of(client) as usize;
+        let connected_share = self.connected_share();
+        self.shards[shard].set_connected_share(connected_share);
         self.shards[shard].serve_write(now, &self.shard_service, &mut self.series)
+    }
+
+    /// The share of clients connected (counting sync connections at the instant their
+    /// write will complete), which sets the message rate when it is per connected user.
+    fn connected_share(&self) -> f64 {
+        self.tally.clients_connected as f64 / f64::from(self.scenario.clients)
     }
 
     fn established(&mut self, at: SimTime, first_arrival: SimTime) {
         self.tally.clients_connected += 1;
+        self.messages.client_connected(at);
         self.connect_latency.record(at - first_arrival);
         let bucket = self.series.bucket_of(at);
         TimeSeries::count(&mut self.series.connected, bucket);
@@ -550,7 +568,9 @@ impl<'a> World<'a> {
     fn finish(mut self) -> RunOutcome {
         let horizon = self.scenario.horizon_ns;
         self.count_in_progress();
+        let connected_share = self.connected_share();
         for shard in &mut self.shards {
+            shard.set_connected_share(connected_share);
             shard.finish(horizon, &self.shard_service, &mut self.series);
         }
 

@@ -157,11 +157,11 @@ fn negative_or_nan_rates_and_times_are_refused() {
     let cases = [
         (
             "messages.rate_per_s=-1",
-            "key 'messages.rate_per_s' = -1: a number from 0 to 1e9 (one message per nanosecond)",
+            "key 'messages.rate_per_s' = -1: a number from 0 to 1e9 (one message per nanosecond, all users together)",
         ),
         (
             "messages.rate_per_s=nan",
-            "key 'messages.rate_per_s' = NaN: a number from 0 to 1e9 (one message per nanosecond)",
+            "key 'messages.rate_per_s' = NaN: a number from 0 to 1e9 (one message per nanosecond, all users together)",
         ),
         (
             "clients.window_s=-1",
@@ -225,7 +225,7 @@ fn counts_and_spans_that_do_not_fit_are_refused() {
     assert_eq!(
         refused_with(VALID, &["--set", "messages.rate_per_s=1e30"]),
         "stormsim: error: key 'messages.rate_per_s' = 1e30: \
-         a number from 0 to 1e9 (one message per nanosecond)"
+         a number from 0 to 1e9 (one message per nanosecond, all users together)"
     );
     assert_eq!(
         refused_with(VALID, &["--seed", "18446744073709551615"]),
