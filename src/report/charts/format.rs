@@ -56,9 +56,16 @@ pub fn duration_ms(value_ms: f64) -> String {
     }
 }
 
-/// A fraction as a percentage: `0.5` reads `50%`, `0.999` reads `99.9%`.
+/// A fraction as a percentage: `0.5` reads `50%`, `0.999` reads `99.9%`, and a small
+/// one keeps its first significant digit (`0.00001` reads `0.001%`, not `0%`).
 pub fn percent(fraction: f64) -> String {
-    format!("{}%", decimal(fraction * 100.0, 2))
+    let value = fraction * 100.0;
+    let decimals = if value > 0.0 && value < 0.01 {
+        (-value.log10()).ceil() as usize
+    } else {
+        2
+    };
+    format!("{}%", decimal(value, decimals))
 }
 
 /// Seconds on a time axis, without a unit (the axis label carries it).
@@ -148,6 +155,9 @@ mod tests {
         assert_eq!(percent(0.5), "50%");
         assert_eq!(percent(0.999), "99.9%");
         assert_eq!(percent(1.0), "100%");
+        assert_eq!(percent(0.00001), "0.001%");
+        assert_eq!(percent(0.0001), "0.01%");
+        assert_eq!(percent(0.0), "0%");
         assert_eq!(decimal(0.1 + 0.2, 2), "0.3");
         assert_eq!(decimal(-0.0001, 2), "0");
         assert_eq!(seconds(12.0), "12");

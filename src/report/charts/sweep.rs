@@ -222,10 +222,29 @@ where
         .flat_map(|(_, mean, ci)| [*mean, mean + ci])
         .collect();
     let x_scale = Scale::fit(&xs);
-    let y_scale = Scale::fit(&ys);
+
+    // A figure that is zero for one variant (sync's registry lag) and spans decades for
+    // another still gets a logarithmic axis; the zero line is named in the caption.
+    let positive: Vec<f64> = ys.iter().copied().filter(|&y| y > 0.0).collect();
+    let y_scale = match Scale::fit(&positive) {
+        scale if scale.log => scale,
+        _ => Scale::fit(&ys),
+    };
+    let all_zero: Vec<&str> = lines
+        .iter()
+        .zip(&bands)
+        .filter(|(_, band)| !band.is_empty() && band.iter().all(|&(_, mean, _)| mean <= 0.0))
+        .map(|(line, _)| line.label.as_str())
+        .collect();
 
     let caption = if ys.is_empty() {
         format!("{}  (not measured)", headline.title)
+    } else if y_scale.log && !all_zero.is_empty() {
+        format!(
+            "{}  (zero throughout: {})",
+            headline.title,
+            all_zero.join(", ")
+        )
     } else {
         headline.title.to_string()
     };
