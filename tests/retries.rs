@@ -104,12 +104,16 @@ fn jitter_spreads_the_retries() {
 
 #[test]
 fn abandoned_writes_leave_stale_entries_that_rewrites_clear() {
-    // Patient enough (1 s, 30 attempts) that every client connects in the end.
+    // Patient enough (1 s, 30 attempts) that every client connects in the end; entries
+    // outlive their connection by far longer than the run, so only a rewrite clears them.
     let sync = run(&[
         "registry.strategy=sync",
         "clients.connect_timeout_s=1",
         "clients.retry.max_attempts=30",
+        "registry.on_disconnect=expire",
+        "registry.entry_ttl_s=1000",
     ]);
+    assert_eq!(sync.deletes, 0);
     assert!(sync.wasted_writes > 0);
     assert!(sync.messages_missed_stale > 0);
     assert!(sync.messages_missed_stale <= sync.tally.messages_missed);
@@ -125,6 +129,32 @@ fn abandoned_writes_leave_stale_entries_that_rewrites_clear() {
 
     let asynchronous = run(&["registry.strategy=async"]);
     assert_eq!(asynchronous.messages_missed_stale, 0);
+}
+
+#[test]
+fn deleting_abandoned_entries_trades_stale_misses_for_shard_load() {
+    let patient = [
+        "registry.strategy=sync",
+        "clients.connect_timeout_s=1",
+        "clients.retry.max_attempts=30",
+    ];
+    let expire = run(&[&patient[..], &["registry.on_disconnect=expire"]].concat());
+    let delete = run(&[&patient[..], &["registry.on_disconnect=delete"]].concat());
+
+    // Every abandoned write that was applied is deleted right behind it, by one more
+    // operation on the shard, so an entry is stale for one service time only.
+    assert_eq!(
+        delete.deletes,
+        delete.wasted_writes - delete.tally.writes_pending
+    );
+    assert!(
+        delete.messages_missed_stale * 100 < expire.messages_missed_stale,
+        "delete {} vs expire {}",
+        delete.messages_missed_stale,
+        expire.messages_missed_stale
+    );
+    // The deletes are extra work for the overloaded shard: the storm feeds itself harder.
+    assert!(attempts_per_client(&delete) > attempts_per_client(&expire));
 }
 
 #[test]

@@ -11,6 +11,7 @@
 
 pub mod error;
 pub mod experiment;
+pub mod faults;
 pub mod overrides;
 pub mod resolve;
 pub mod retry;
@@ -18,7 +19,9 @@ pub mod schema;
 
 pub use error::ConfigError;
 pub use experiment::{Experiment, Variant};
+pub use faults::ServerCrash;
 pub use resolve::{
-    ArrivalProfile, BalancerPolicy, KeyLayout, RateBasis, RegistryStrategy, Scenario, ServiceTime,
+    ArrivalProfile, BalancerPolicy, KeyLayout, OnDisconnect, RateBasis, RegistryStrategy, Scenario,
+    ServiceTime,
 };
 pub use retry::{Jitter, RetryPolicy};

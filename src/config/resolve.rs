@@ -27,6 +27,7 @@ pub struct Scenario {
     pub strategy: RegistryStrategy,
     pub writers: u32,
     pub key_layout: KeyLayout,
+    pub on_disconnect: OnDisconnect,
     pub shards: u32,
     pub shard_service: ServiceTime,
     pub message_rate_per_s: f64,
@@ -34,6 +35,18 @@ pub struct Scenario {
     pub lookups_load_shards: bool,
     pub horizon_ns: SimTime,
     pub bucket_ns: SimTime,
+    /// Connection server crashes, in the order the file lists them.
+    pub server_crashes: Vec<super::ServerCrash>,
+}
+
+/// What becomes of a user's registry entry when its connection closes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum OnDisconnect {
+    /// The server deletes the entry (one shard operation).
+    Delete,
+    /// The entry outlives the connection by its TTL.
+    Expire { ttl_ns: SimTime },
 }
 
 /// What the message rate counts.
@@ -244,6 +257,12 @@ impl Scenario {
         }
         let horizon_ns = seconds(horizon_s);
         let bucket_ns = resolve_bucket(spec.run.bucket_ms, horizon_ns)?;
+        let servers = count_u32(
+            "connection_servers.count",
+            spec.connection_servers.count,
+            1,
+            65_535,
+        )?;
 
         let message_rate_basis = choose(
             "messages.rate_basis",
@@ -274,12 +293,7 @@ impl Scenario {
             connect_timeout_ns: super::retry::resolve_timeout(spec.clients.connect_timeout_s)?,
             retry: super::RetryPolicy::resolve(&spec.clients.retry)?,
             balancer: resolve_balancer(&spec.balancer.policy)?,
-            servers: count_u32(
-                "connection_servers.count",
-                spec.connection_servers.count,
-                1,
-                65_535,
-            )?,
+            servers,
             max_connections: count_u32(
                 "connection_servers.max_connections",
                 spec.connection_servers.max_connections,
@@ -312,6 +326,7 @@ impl Scenario {
             )?,
             writers: count_u32("registry.writers", spec.registry.writers, 1, 65_535)?,
             key_layout: resolve_key_layout(spec)?,
+            on_disconnect: resolve_on_disconnect(spec)?,
             shards: count_u32("redis.shards", spec.redis.shards, 1, 16_384)?,
             shard_service: resolve_service("redis.service", &spec.redis.service)?,
             message_rate_per_s,
@@ -319,6 +334,7 @@ impl Scenario {
             lookups_load_shards: spec.messages.lookups_load_shards,
             horizon_ns,
             bucket_ns,
+            server_crashes: super::faults::resolve_crashes(&spec.faults, servers, horizon_ns)?,
         })
     }
 
@@ -372,6 +388,25 @@ fn resolve_key_layout(spec: &ScenarioSpec) -> Result<KeyLayout, ConfigError> {
             _ => KeyLayout::SingleHash,
         },
     )
+}
+
+fn resolve_on_disconnect(spec: &ScenarioSpec) -> Result<OnDisconnect, ConfigError> {
+    let policies = [("delete", false), ("expire", true)];
+    if !choose(
+        "registry.on_disconnect",
+        &spec.registry.on_disconnect,
+        &policies,
+    )? {
+        return Ok(OnDisconnect::Delete);
+    }
+    let ttl_s = positive_at_most(
+        "registry.entry_ttl_s",
+        spec.registry.entry_ttl_s,
+        MAX_SPAN_S,
+    )?;
+    Ok(OnDisconnect::Expire {
+        ttl_ns: seconds(ttl_s),
+    })
 }
 
 fn resolve_profile(spec: &ScenarioSpec, window_s: f64) -> Result<ArrivalProfile, ConfigError> {

@@ -20,6 +20,8 @@ pub struct ScenarioSpec {
     pub redis: RedisSpec,
     pub messages: MessagesSpec,
     pub run: RunSpec,
+    /// Faults at declared instants. Default: none.
+    pub faults: super::faults::FaultsSpec,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -149,6 +151,17 @@ pub struct RegistrySpec {
     pub key_layout: String,
     /// Hash keys of the `bucketed` layout. Default 16384, one per cluster slot at best.
     pub buckets: u64,
+    /// What happens to a user's entry when its connection closes: `delete` (the server
+    /// deletes it, one shard operation that costs like a write) or `expire` (entries carry
+    /// a TTL that the server refreshes while the connection lives, so a closed
+    /// connection's entry lives on until it runs out). Default `delete`, what a server that
+    /// closes a connection cleanly does. A crashed server deletes nothing, so under either
+    /// policy its entries stay stale until rewritten or expired.
+    pub on_disconnect: String,
+    /// Lifetime of an entry after its last refresh, in seconds, under `expire`. Default
+    /// 60 s: an assumption, twice a 30 s refresh interval, so one lost refresh does not
+    /// drop a live entry.
+    pub entry_ttl_s: f64,
 }
 
 impl Default for RegistrySpec {
@@ -158,6 +171,8 @@ impl Default for RegistrySpec {
             writers: 8,
             key_layout: "per-user".into(),
             buckets: 16_384,
+            on_disconnect: "delete".into(),
+            entry_ttl_s: 60.0,
         }
     }
 }

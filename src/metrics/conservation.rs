@@ -31,6 +31,8 @@ pub struct Tally {
     pub writes_issued: u64,
     pub writes_applied: u64,
     pub writes_pending: u64,
+    /// Writes still queued on a connection server when it crashed, never sent.
+    pub writes_lost: u64,
     pub messages_sent: u64,
     pub messages_routed: u64,
     pub messages_missed: u64,
@@ -58,12 +60,12 @@ impl Tally {
                 ),
             ),
             (
-                "registry writes issued = applied + pending",
+                "registry writes issued = applied + pending + lost",
                 self.writes_issued,
-                self.writes_applied + self.writes_pending,
+                self.writes_applied + self.writes_pending + self.writes_lost,
                 format!(
-                    "{} issued, {} applied, {} pending",
-                    self.writes_issued, self.writes_applied, self.writes_pending
+                    "{} issued, {} applied, {} pending, {} lost",
+                    self.writes_issued, self.writes_applied, self.writes_pending, self.writes_lost
                 ),
             ),
             (

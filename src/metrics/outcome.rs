@@ -8,6 +8,8 @@ use crate::engine::SimTime;
 pub struct RunOutcome {
     pub tally: Tally,
     pub connect_latency: LatencyHistogram,
+    /// From a disconnect by a server crash to the connection re-established.
+    pub reconnect_latency: LatencyHistogram,
     pub registry_lag: LatencyHistogram,
     pub miss_delay: LatencyHistogram,
     pub messages_missed_undelivered: u64,
@@ -24,6 +26,10 @@ pub struct RunOutcome {
     /// Admitted attempts that had to wait for a handshake worker.
     pub handshakes_waited: u64,
     pub lookups: u64,
+    /// Connected clients cut off by a server crash.
+    pub disconnections: u64,
+    /// Registry entries deleted by a server when a connection closed.
+    pub deletes: u64,
     pub peak_handshake_queue: u64,
     pub peak_registry_queue: u64,
     pub peak_shard_queue: u64,
@@ -52,4 +58,6 @@ pub struct SeriesColumns {
     pub busiest_shard_utilization: Vec<f64>,
     pub messages_sent: Vec<u64>,
     pub messages_missed: Vec<u64>,
+    pub disconnected: Vec<u64>,
+    pub deregistered: Vec<u64>,
 }

@@ -13,6 +13,11 @@ pub struct TimeSeries {
     pub rejected: Vec<u64>,
     pub connected: Vec<u64>,
     pub registered: Vec<u64>,
+    /// Connected clients cut off by their server's crash.
+    pub disconnected: Vec<u64>,
+    /// Registered clients cut off by their server's crash, whose entry then names a dead
+    /// server.
+    pub deregistered: Vec<u64>,
     pub handshake_waiting: IntervalAccumulator,
     pub registry_waiting: IntervalAccumulator,
     pub shard_waiting: IntervalAccumulator,
@@ -32,6 +37,8 @@ impl TimeSeries {
             rejected: vec![0; count],
             connected: vec![0; count],
             registered: vec![0; count],
+            disconnected: vec![0; count],
+            deregistered: vec![0; count],
             handshake_waiting: accumulator.clone(),
             registry_waiting: accumulator.clone(),
             shard_waiting: accumulator.clone(),

@@ -47,7 +47,7 @@ use crate::metrics::{Buckets, IntervalAccumulator, LatencyHistogram};
 
 /// Why a message missed: no entry yet, or an entry pointing to the wrong server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum MissKind {
+pub enum MissKind {
     NoEntry,
     Stale,
 }
@@ -207,12 +207,12 @@ impl MessageLedger {
         ledger
     }
 
-    /// A client connected at `at` starts sending, when messages are sent per connected
+    /// A client connected from `at` to `until` sends, when messages are sent per connected
     /// user. Must be told no later than the event loop reaches `at`.
     #[inline]
-    pub fn client_connected(&mut self, at: SimTime) {
+    pub fn client_connected(&mut self, at: SimTime, until: SimTime) {
         if let Some(following) = &mut self.following {
-            following.connected.add(at, self.horizon_ns);
+            following.connected.add(at, until);
         }
     }
 
@@ -249,9 +249,27 @@ impl MessageLedger {
     /// A client that is unreachable from the start until `until` (clipped to the horizon).
     #[inline]
     pub fn offline_until(&mut self, until: SimTime) {
-        let until = until.min(self.horizon_ns);
-        self.offline.add(0, until);
-        self.covered_ns += u128::from(until);
+        self.offline(0, until);
+    }
+
+    /// A client that is unreachable, with no entry, during `[from, to)`.
+    #[inline]
+    pub fn offline(&mut self, from: SimTime, to: SimTime) {
+        let to = to.min(self.horizon_ns);
+        if from < to {
+            self.offline.add(from, to);
+            self.covered_ns += u128::from(to - from);
+        }
+    }
+
+    /// A client whose messages are routed to it during `[from, to)`.
+    #[inline]
+    pub fn routed(&mut self, from: SimTime, to: SimTime) {
+        let to = to.min(self.horizon_ns);
+        if from < to {
+            self.routed.add(from, to);
+            self.covered_ns += u128::from(to - from);
+        }
     }
 
     /// A client that never connected by the horizon; an entry an abandoned attempt wrote
@@ -292,15 +310,13 @@ impl MessageLedger {
             MissKind::NoEntry
         };
         self.miss_window(connected_at, window_end, delivered_at, kind);
-        if window_end < self.horizon_ns {
-            self.routed.add(window_end, self.horizon_ns);
-            self.covered_ns += u128::from(self.horizon_ns - window_end);
-        }
+        self.routed(window_end, self.horizon_ns);
     }
 
-    /// Draws the messages sent to one client during `[start, end)`.
+    /// Draws the messages sent to one client during `[start, end)`, a window in which they
+    /// miss for `kind` and are delivered at `delivered_at` (`None`: not by the horizon).
     #[inline]
-    fn miss_window(
+    pub fn miss_window(
         &mut self,
         start: SimTime,
         end: SimTime,
@@ -481,7 +497,7 @@ mod tests {
         for second in 0..100 {
             if second == 5 {
                 for _ in 0..500 {
-                    ledger.client_connected(5 * NANOS_PER_S);
+                    ledger.client_connected(5 * NANOS_PER_S, 100 * NANOS_PER_S);
                 }
             }
             if second == 15 {

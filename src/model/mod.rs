@@ -26,6 +26,7 @@ pub mod retry;
 pub mod server;
 pub mod service;
 pub mod shard;
+pub mod timeline;
 pub mod world;
 
 pub use world::{Progress, simulate};

@@ -37,6 +37,9 @@ pub struct ConnectionServer {
     waiting: VecDeque<SimTime>,
     /// Clients admitted so far (waiting, in handshake or connected).
     pub connections: u32,
+    /// When the server crashes (`SimTime::MAX`: never). It is known from the start, so a
+    /// handshake or write can learn on admission whether the crash will cut it off.
+    pub crashes_at: SimTime,
     rng: Stream,
 }
 
@@ -46,6 +49,7 @@ impl ConnectionServer {
             worker_free_at: vec![0; workers as usize],
             waiting: VecDeque::new(),
             connections: 0,
+            crashes_at: SimTime::MAX,
             rng,
         }
     }

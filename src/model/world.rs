@@ -26,7 +26,7 @@
 
 use std::collections::{HashMap, VecDeque};
 
-use crate::config::{RateBasis, RegistryStrategy, Scenario};
+use crate::config::{OnDisconnect, RateBasis, RegistryStrategy, Scenario};
 use crate::engine::{EventQueue, RandomStreams, SimTime, Trajectory};
 use crate::metrics::{Buckets, LatencyHistogram, RunOutcome, SeriesColumns, Tally, TimeSeries};
 
@@ -38,6 +38,7 @@ use super::retry::Backoff;
 use super::server::{ConnectionServer, Rejection};
 use super::service::ServiceSampler;
 use super::shard::Shard;
+use super::timeline::History;
 
 /// Stream numbers of the components (see [`RandomStreams`]). Never reuse or renumber
 /// one: that would change every run's results.
@@ -69,6 +70,9 @@ enum Event {
     Abandon {
         server: u32,
     },
+    Crash {
+        server: u32,
+    },
 }
 
 impl Event {
@@ -80,6 +84,7 @@ impl Event {
             Self::WriterFree { .. } => 2,
             Self::Retry { .. } => 3,
             Self::Abandon { .. } => 4,
+            Self::Crash { .. } => 5,
         }
     }
 }
@@ -104,18 +109,6 @@ struct RegistryQueue {
     backlog: VecDeque<(SimTime, u32)>,
 }
 
-/// What is remembered of a client between attempts. Only clients that failed an attempt
-/// have one, so a storm without failures keeps no per-client state at all.
-#[derive(Debug, Clone, Copy)]
-struct Retrying {
-    first_arrival: SimTime,
-    failed_attempts: u32,
-    previous_backoff: SimTime,
-    /// When an abandoned attempt's registry write was applied, leaving an entry that
-    /// points to a server that does not hold the user.
-    stale_since: Option<SimTime>,
-}
-
 struct World<'a> {
     scenario: &'a Scenario,
     queue: EventQueue<Event>,
@@ -130,10 +123,13 @@ struct World<'a> {
     handshake_service: ServiceSampler,
     shard_service: ServiceSampler,
     backoff: Backoff,
-    retrying: HashMap<u32, Retrying>,
+    /// Clients that failed an attempt or were disconnected (see [`History`]). Only they
+    /// have an entry, so a storm without failures keeps no per-client state at all.
+    histories: HashMap<u32, History>,
     series: TimeSeries,
     messages: MessageLedger,
     connect_latency: LatencyHistogram,
+    reconnect_latency: LatencyHistogram,
     registry_lag: LatencyHistogram,
     tally: Tally,
     counts: Counts,
@@ -152,6 +148,15 @@ struct Counts {
     handshakes_waited: u64,
     peak_registry_backlog: u64,
     peak_handshake_queue: u64,
+    disconnections: u64,
+    deletes: u64,
+}
+
+/// When a client's current connection episode began, and whether it is a reconnect.
+fn episode(history: Option<&History>, attempt_start: SimTime) -> (SimTime, bool) {
+    history.map_or((attempt_start, false), |h| {
+        (h.episode_start, h.reconnecting)
+    })
 }
 
 /// Simulates one scenario to its horizon.
@@ -167,12 +172,15 @@ impl<'a> World<'a> {
         let buckets = Buckets::new(scenario.bucket_ns, scenario.horizon_ns);
         let shard_map = ShardMap::new(scenario.key_layout, scenario.shards);
         let shards = Self::shards(scenario, &shard_map, &streams);
-        let servers = (0..scenario.servers)
+        let mut servers: Vec<ConnectionServer> = (0..scenario.servers)
             .map(|s| {
                 let rng = streams.stream(stream::HANDSHAKE, s);
                 ConnectionServer::new(scenario.handshake_workers, rng)
             })
             .collect();
+        for crash in &scenario.server_crashes {
+            servers[crash.server as usize].crashes_at = crash.at_ns;
+        }
         let registry_queues = (0..scenario.servers)
             .map(|_| RegistryQueue {
                 idle_writers: scenario.writers,
@@ -191,6 +199,16 @@ impl<'a> World<'a> {
         let mut queue = EventQueue::new();
         if let Some(first) = arrivals.next() {
             queue.schedule_streamed(first, Event::Arrival);
+        }
+        // Crashes are scheduled before anything else, so a crash runs before every other
+        // event of its instant: whatever was due then on the server is lost.
+        for crash in &scenario.server_crashes {
+            queue.schedule(
+                crash.at_ns,
+                Event::Crash {
+                    server: crash.server,
+                },
+            );
         }
 
         Self {
@@ -211,7 +229,7 @@ impl<'a> World<'a> {
             handshake_service: ServiceSampler::new(&scenario.handshake),
             shard_service: ServiceSampler::new(&scenario.shard_service),
             backoff: Backoff::new(scenario.retry, streams.stream(stream::RETRIES, 0)),
-            retrying: HashMap::new(),
+            histories: HashMap::new(),
             series: TimeSeries::new(buckets),
             messages: MessageLedger::new(
                 scenario.message_rate_per_s,
@@ -222,6 +240,7 @@ impl<'a> World<'a> {
                 streams.stream(stream::MESSAGE_COUNTS, 0),
             ),
             connect_latency: LatencyHistogram::default(),
+            reconnect_latency: LatencyHistogram::default(),
             registry_lag: LatencyHistogram::default(),
             tally: Tally::default(),
             counts: Counts::default(),
@@ -274,6 +293,7 @@ impl<'a> World<'a> {
                 } => self.handshake_done(now, client, server, attempt_start),
                 Event::WriterFree { server } => self.writer_free(now, server),
                 Event::Abandon { server } => self.abandon(server),
+                Event::Crash { server } => self.crash(now, server),
             }
             if self.queue.dispatched() % PROGRESS_EVERY == 0 {
                 progress.update(now, self.queue.dispatched());
@@ -300,12 +320,11 @@ impl<'a> World<'a> {
     fn attempt(&mut self, now: SimTime, client: u32) {
         self.counts.attempts += 1;
         let bucket = self.series.bucket_of(now);
-        if self.retrying.contains_key(&client) {
+        if self.histories.contains_key(&client) {
             TimeSeries::count(&mut self.series.retries, bucket);
         }
 
-        let servers = &self.servers;
-        let server = self.balancer.choose(|s| servers[s as usize].connections);
+        let server = self.choose_server(now);
         let scenario = self.scenario;
         let admission = self.servers[server as usize].admit(
             now,
@@ -336,10 +355,16 @@ impl<'a> World<'a> {
             self.counts.handshakes_waited += 1;
         }
 
+        // The client gives up at its deadline, or loses the connection when its server
+        // crashes, whichever comes first before the handshake ends.
+        let crashes_at = self.servers[server as usize].crashes_at;
         match self.deadline(now) {
-            Some(deadline) if handshake.done > deadline => {
+            Some(deadline) if handshake.done > deadline && deadline < crashes_at => {
                 self.counts.wasted_handshakes += 1;
                 self.attempt_failed(deadline, now, client, Some(server), None);
+            }
+            _ if handshake.done >= crashes_at => {
+                self.attempt_failed(crashes_at, now, client, None, None);
             }
             _ => self.queue.schedule(
                 handshake.done,
@@ -352,6 +377,30 @@ impl<'a> World<'a> {
         }
     }
 
+    /// The balancer's choice among the servers still up at `now`.
+    fn choose_server(&mut self, now: SimTime) -> u32 {
+        let servers = &self.servers;
+        if self.scenario.server_crashes.is_empty() {
+            return self.balancer.choose(|s| servers[s as usize].connections);
+        }
+        // A crashed server looks infinitely loaded, and a choice that lands on one anyway
+        // is drawn again; validation keeps one server up, so this ends.
+        let load = |s: u32| {
+            let server = &servers[s as usize];
+            if server.crashes_at <= now {
+                u32::MAX
+            } else {
+                server.connections
+            }
+        };
+        loop {
+            let server = self.balancer.choose(load);
+            if servers[server as usize].crashes_at > now {
+                return server;
+            }
+        }
+    }
+
     /// When a client that started an attempt at `attempt_start` gives up on it.
     fn deadline(&self, attempt_start: SimTime) -> Option<SimTime> {
         self.scenario
@@ -360,47 +409,44 @@ impl<'a> World<'a> {
     }
 
     /// `client` gave up the attempt it started at `attempt_start`, at `given_up_at`
-    /// (closing its connection to `server`, if it had one); `stale_at` is when that
-    /// attempt's registry write was applied, if it was. Retries after a back-off, or gives
-    /// up for good.
+    /// (closing its connection to `server`, if it had one and the server is up); `stale`
+    /// is the `[since, until)` of the entry that attempt's registry write left, if it was
+    /// applied. Retries after a back-off, or gives up for good.
     fn attempt_failed(
         &mut self,
         given_up_at: SimTime,
         attempt_start: SimTime,
         client: u32,
         server: Option<u32>,
-        stale_at: Option<SimTime>,
+        stale: Option<(SimTime, SimTime)>,
     ) {
         if let Some(server) = server {
             self.queue.schedule(given_up_at, Event::Abandon { server });
         }
-        let state = self.retrying.entry(client).or_insert(Retrying {
-            first_arrival: attempt_start,
-            failed_attempts: 0,
-            previous_backoff: 0,
-            stale_since: None,
-        });
-        state.failed_attempts += 1;
-        state.stale_since = match (state.stale_since, stale_at) {
-            (Some(old), Some(new)) => Some(old.min(new)),
-            (old, new) => old.or(new),
-        };
+        let history = self
+            .histories
+            .entry(client)
+            .or_insert_with(|| History::first_episode(attempt_start));
+        history.failed_attempts += 1;
+        if let Some((since, until)) = stale {
+            history.stale_entry(since, until);
+        }
 
         // A client still waiting out its timeout at the horizon is in progress there.
         let still_waiting = given_up_at >= self.scenario.horizon_ns;
-        if !still_waiting && state.failed_attempts >= self.backoff.max_attempts() {
-            let state = self.retrying.remove(&client).expect("just inserted");
+        if !still_waiting && history.failed_attempts >= self.backoff.max_attempts() {
+            let history = self.histories.remove(&client).expect("just inserted");
             self.tally.clients_gave_up += 1;
-            self.messages.never_connected(state.stale_since);
+            history.close(&mut self.messages, self.scenario.horizon_ns);
             return;
         }
         let delay = if still_waiting {
             0
         } else {
             self.backoff
-                .delay(state.failed_attempts, state.previous_backoff)
+                .delay(history.failed_attempts, history.previous_backoff)
         };
-        state.previous_backoff = delay;
+        history.previous_backoff = delay;
         self.queue
             .schedule(given_up_at + delay, Event::Retry { client });
     }
@@ -417,55 +463,137 @@ impl<'a> World<'a> {
         match self.scenario.strategy {
             RegistryStrategy::Sync => self.write_synchronously(now, client, server, attempt_start),
             RegistryStrategy::Async => {
-                let first_arrival = self.forget_failures(client, attempt_start).0;
-                self.established(now, first_arrival);
+                let episode = episode(self.histories.get(&client), attempt_start);
+                let until = self.connection_ends_at(server);
+                self.established(now, episode, until);
                 self.queue_write(now, client, server);
             }
         }
     }
 
+    /// When a connection to `server` ends: its crash, or the horizon.
+    fn connection_ends_at(&self, server: u32) -> SimTime {
+        self.servers[server as usize]
+            .crashes_at
+            .min(self.scenario.horizon_ns)
+    }
+
     /// The sync strategy: the connection is established when the write is applied, if
-    /// the client is still waiting by then.
+    /// the client is still waiting and its server still up by then.
     fn write_synchronously(&mut self, now: SimTime, client: u32, server: u32, start: SimTime) {
         let applied_at = self.write_to_shard(now, client);
         let horizon = self.scenario.horizon_ns;
+        let crashes_at = self.servers[server as usize].crashes_at;
 
-        if let Some(deadline) = self.deadline(start).filter(|&d| applied_at > d) {
+        let timed_out = self
+            .deadline(start)
+            .filter(|&d| applied_at > d && d < crashes_at);
+        if timed_out.is_some() || applied_at >= crashes_at {
             self.counts.wasted_writes += 1;
-            let stale_at = if applied_at < horizon {
+            let stale = if applied_at < horizon {
                 self.tally.writes_applied += 1;
-                Some(applied_at)
+                Some(self.orphaned_entry(client, applied_at, applied_at < crashes_at))
             } else {
                 self.tally.writes_pending += 1;
                 None
             };
-            self.attempt_failed(deadline, start, client, Some(server), stale_at);
+            match timed_out {
+                Some(deadline) => self.attempt_failed(deadline, start, client, Some(server), stale),
+                None => self.attempt_failed(crashes_at, start, client, None, stale),
+            }
             return;
         }
 
-        let (first_arrival, stale_since) = self.forget_failures(client, start);
-        if applied_at < horizon {
-            self.established(applied_at, first_arrival);
-            self.registered(applied_at, applied_at);
-            self.messages
-                .client_timeline(applied_at, Some(applied_at), stale_since);
-        } else {
+        let ends_at = self.connection_ends_at(server);
+        let history = self.histories.remove(&client);
+        if applied_at >= horizon {
             self.tally.clients_in_progress += 1;
             self.tally.writes_pending += 1;
-            self.messages.never_connected(stale_since);
+            match history {
+                Some(history) => history.close(&mut self.messages, horizon),
+                None => self.messages.never_connected(None),
+            }
+            return;
         }
+        let episode = episode(history.as_ref(), start);
+        self.established(applied_at, episode, ends_at);
+        self.registered(applied_at, applied_at, true);
+        self.live(client, history, applied_at, Some(applied_at), server);
     }
 
-    /// Drops what was remembered of a client's failed attempts now that one succeeded;
-    /// returns its first arrival and any stale entry.
-    fn forget_failures(
+    /// Hands one life of `client` (connected at `connected_at`, registered at
+    /// `registered_at`) on `server` to the ledger, and schedules its reconnect if the server
+    /// crashes under it.
+    fn live(
         &mut self,
         client: u32,
-        attempt_start: SimTime,
-    ) -> (SimTime, Option<SimTime>) {
-        match self.retrying.remove(&client) {
-            Some(state) => (state.first_arrival, state.stale_since),
-            None => (attempt_start, None),
+        history: Option<History>,
+        connected_at: SimTime,
+        registered_at: Option<SimTime>,
+        server: u32,
+    ) {
+        let horizon = self.scenario.horizon_ns;
+        let ends_at = self.connection_ends_at(server);
+        let Some(mut history) = history.or_else(|| (ends_at < horizon).then(History::default))
+        else {
+            // The common case: connected for good, no past to account for.
+            self.messages
+                .client_timeline(connected_at, registered_at, None);
+            return;
+        };
+        history.life(&mut self.messages, connected_at, registered_at, ends_at);
+        if ends_at >= horizon {
+            history.close(&mut self.messages, horizon);
+            return;
+        }
+
+        // The server crashed under a connected client: its entry, applied before the crash
+        // or after it, now names a dead server, and the client reconnects after a back-off.
+        if let Some(applied) = registered_at.filter(|&r| r < horizon) {
+            if applied < ends_at {
+                let bucket = self.series.bucket_of(ends_at);
+                TimeSeries::count(&mut self.series.deregistered, bucket);
+            }
+            let since = applied.max(ends_at);
+            let (since, until) = self.orphaned_entry(client, since, false);
+            history.stale_entry(since, until);
+        }
+        self.disconnected(ends_at, client, history);
+    }
+
+    /// `client` lost its connection at `at` (its server crashed) and reconnects after a
+    /// back-off.
+    fn disconnected(&mut self, at: SimTime, client: u32, mut history: History) {
+        self.counts.disconnections += 1;
+        self.tally.clients_connected -= 1;
+        let bucket = self.series.bucket_of(at);
+        TimeSeries::count(&mut self.series.disconnected, bucket);
+
+        history.reconnect_from(at);
+        let delay = self.backoff.delay(1, 0);
+        history.previous_backoff = delay;
+        self.histories.insert(client, history);
+        self.queue.schedule(at + delay, Event::Retry { client });
+    }
+
+    /// The `[since, until)` of an entry applied at `since` for a connection that is gone.
+    /// A server that is up (`server_up`) deletes it at once under `delete`: the delete is
+    /// served right behind the write, as if pipelined with it, which puts it slightly ahead
+    /// of operations that reached the shard in between. A crashed server deletes nothing.
+    fn orphaned_entry(
+        &mut self,
+        client: u32,
+        since: SimTime,
+        server_up: bool,
+    ) -> (SimTime, SimTime) {
+        match self.scenario.on_disconnect {
+            OnDisconnect::Expire { ttl_ns } => (since, since.saturating_add(ttl_ns)),
+            OnDisconnect::Delete if server_up => {
+                self.counts.deletes += 1;
+                let now = self.queue.now();
+                (since, self.write_to_shard(now, client))
+            }
+            OnDisconnect::Delete => (since, SimTime::MAX),
         }
     }
 
@@ -484,6 +612,9 @@ impl<'a> World<'a> {
     }
 
     fn writer_free(&mut self, now: SimTime, server: u32) {
+        if self.servers[server as usize].crashes_at <= now {
+            return;
+        }
         let queue = &mut self.registry_queues[server as usize];
         match queue.backlog.pop_front() {
             Some((established_at, client)) => {
@@ -499,16 +630,33 @@ impl<'a> World<'a> {
     fn dispatch_write(&mut self, now: SimTime, server: u32, client: u32, established_at: SimTime) {
         self.series.registry_waiting.add(established_at, now);
         let applied_at = self.write_to_shard(now, client);
+        let ends_at = self.connection_ends_at(server);
+        let history = self.histories.remove(&client);
         if applied_at < self.scenario.horizon_ns {
-            self.registered(applied_at, established_at);
-            self.messages
-                .client_timeline(established_at, Some(applied_at), None);
+            self.registered(applied_at, established_at, applied_at < ends_at);
+            self.live(client, history, established_at, Some(applied_at), server);
         } else {
             self.tally.writes_pending += 1;
-            self.messages.client_timeline(established_at, None, None);
+            self.live(client, history, established_at, None, server);
         }
         self.queue
             .schedule(applied_at, Event::WriterFree { server });
+    }
+
+    /// `server` dies at `now`: the registry writes still queued on it are lost, and their
+    /// clients, connected but never registered, reconnect. Clients whose handshake or write
+    /// was under way learnt their fate when it was scheduled (see [`Self::attempt`] and
+    /// [`Self::live`]), since the crash's instant is known from the start.
+    fn crash(&mut self, now: SimTime, server: u32) {
+        self.balancer.count_changed(server, u32::MAX);
+        let backlog = std::mem::take(&mut self.registry_queues[server as usize].backlog);
+        for (established_at, client) in backlog {
+            self.registry_backlog -= 1;
+            self.tally.writes_lost += 1;
+            let mut history = self.histories.remove(&client).unwrap_or_default();
+            history.life(&mut self.messages, established_at, None, now);
+            self.disconnected(now, client, history);
+        }
     }
 
     /// Sends `client`'s registry write to its shard at `now`; returns when it is applied.
@@ -525,41 +673,59 @@ impl<'a> World<'a> {
         self.tally.clients_connected as f64 / f64::from(self.scenario.clients)
     }
 
-    fn established(&mut self, at: SimTime, first_arrival: SimTime) {
+    /// A client is connected at `at` until `until`, in an `episode` that began at its
+    /// first instant (and is a reconnect if its flag says so).
+    fn established(&mut self, at: SimTime, episode: (SimTime, bool), until: SimTime) {
+        let (episode_start, reconnecting) = episode;
         self.tally.clients_connected += 1;
-        self.messages.client_connected(at);
-        self.connect_latency.record(at - first_arrival);
+        self.messages.client_connected(at, until);
+        if reconnecting {
+            self.reconnect_latency.record(at - episode_start);
+        } else {
+            self.connect_latency.record(at - episode_start);
+        }
         let bucket = self.series.bucket_of(at);
         TimeSeries::count(&mut self.series.connected, bucket);
     }
 
-    fn registered(&mut self, applied_at: SimTime, established_at: SimTime) {
+    /// A write applied at `applied_at` for a connection established at `established_at`;
+    /// `still_connected` is false when its server crashed first, so it names a dead server
+    /// and ends no registry lag.
+    fn registered(&mut self, applied_at: SimTime, established_at: SimTime, still_connected: bool) {
         self.tally.writes_applied += 1;
-        self.registry_lag.record(applied_at - established_at);
         self.last_write_applied_at = self.last_write_applied_at.max(applied_at);
+        if !still_connected {
+            return;
+        }
+        self.registry_lag.record(applied_at - established_at);
         let bucket = self.series.bucket_of(applied_at);
         TimeSeries::count(&mut self.series.registered, bucket);
     }
 
     /// Counts what is still in progress at the horizon.
     fn count_in_progress(&mut self) {
+        let horizon = self.scenario.horizon_ns;
         for pending in self.queue.drain_pending() {
             match pending.event {
                 Event::HandshakeDone { client, .. } | Event::Retry { client } => {
                     self.tally.clients_in_progress += 1;
-                    let stale_since = self.retrying.remove(&client).and_then(|s| s.stale_since);
-                    self.messages.never_connected(stale_since);
+                    match self.histories.remove(&client) {
+                        Some(history) => history.close(&mut self.messages, horizon),
+                        None => self.messages.never_connected(None),
+                    }
                 }
                 Event::Arrival => {
                     unreachable!("every client arrives within the window, before the horizon")
                 }
-                Event::WriterFree { .. } | Event::Abandon { .. } => {}
+                Event::WriterFree { .. } | Event::Abandon { .. } | Event::Crash { .. } => {}
             }
         }
-        for queue in &mut self.registry_queues {
-            for (established_at, _) in queue.backlog.drain(..) {
+        for server in 0..self.registry_queues.len() {
+            let backlog = std::mem::take(&mut self.registry_queues[server].backlog);
+            for (established_at, client) in backlog {
                 self.tally.writes_pending += 1;
-                self.messages.client_timeline(established_at, None, None);
+                let history = self.histories.remove(&client);
+                self.live(client, history, established_at, None, server as u32);
             }
         }
     }
@@ -603,12 +769,15 @@ impl<'a> World<'a> {
             rejected: self.series.rejected,
             connected: self.series.connected,
             registered: self.series.registered,
+            disconnected: self.series.disconnected,
+            deregistered: self.series.deregistered,
         };
         let all_registered = self.tally.writes_pending == 0 && self.tally.clients_in_progress == 0;
         let counts = self.counts;
         RunOutcome {
             tally: self.tally,
             connect_latency: self.connect_latency,
+            reconnect_latency: self.reconnect_latency,
             registry_lag: self.registry_lag,
             miss_delay,
             messages_missed_undelivered: messages.missed_undelivered,
@@ -620,6 +789,8 @@ impl<'a> World<'a> {
             wasted_writes: counts.wasted_writes,
             handshakes_waited: counts.handshakes_waited,
             lookups: self.shards.iter().map(Shard::lookups_served).sum(),
+            disconnections: counts.disconnections,
+            deletes: counts.deletes,
             peak_handshake_queue: counts.peak_handshake_queue,
             peak_registry_queue: counts.peak_registry_backlog,
             peak_shard_queue: self

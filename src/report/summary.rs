@@ -53,6 +53,15 @@ pub struct SummaryRow {
     /// Empty when some connected client was still unregistered at the horizon.
     pub all_registered_at_s: Option<f64>,
     pub events: u64,
+    /// Connected clients cut off by a server crash (each may be cut off more than once).
+    pub clients_disconnected: u64,
+    /// From a crash's disconnect to the connection re-established.
+    pub reconnect_p50_ms: f64,
+    pub reconnect_p99_ms: f64,
+    /// Writes still queued on a server when it crashed, never sent.
+    pub writes_lost: u64,
+    /// Entries deleted by a server when a connection closed (`registry.on_disconnect`).
+    pub registry_deletes: u64,
 }
 
 impl SummaryRow {
@@ -101,6 +110,11 @@ impl SummaryRow {
             shard_utilization_peak: outcome.shard_utilization_peak,
             all_registered_at_s: outcome.all_registered_at.map(to_seconds),
             events: outcome.events,
+            clients_disconnected: outcome.disconnections,
+            reconnect_p50_ms: outcome.reconnect_latency.quantile_ms(0.5),
+            reconnect_p99_ms: outcome.reconnect_latency.quantile_ms(0.99),
+            writes_lost: tally.writes_lost,
+            registry_deletes: outcome.deletes,
         }
     }
 }

@@ -46,6 +46,10 @@ pub struct SeriesRow {
     pub busiest_shard_utilization: f64,
     pub messages_sent: u64,
     pub messages_missed: u64,
+    /// Connected clients cut off by a server crash in the bucket.
+    pub disconnected: u64,
+    /// Registered clients among them, whose entries now name a dead server.
+    pub deregistered: u64,
 }
 
 pub fn timeseries_csv(outcome: &RunOutcome) -> Result<Vec<u8>> {
@@ -55,7 +59,9 @@ pub fn timeseries_csv(outcome: &RunOutcome) -> Result<Vec<u8>> {
     let rows: Vec<SeriesRow> = (0..series.arrivals.len())
         .map(|b| {
             connected_total += series.connected[b];
+            connected_total -= series.disconnected[b];
             registered_total += series.registered[b];
+            registered_total -= series.deregistered[b];
             SeriesRow {
                 time_s: to_seconds(b as u64 * series.bucket_ns),
                 arrivals: series.arrivals[b],
@@ -72,6 +78,8 @@ pub fn timeseries_csv(outcome: &RunOutcome) -> Result<Vec<u8>> {
                 busiest_shard_utilization: series.busiest_shard_utilization[b],
                 messages_sent: series.messages_sent[b],
                 messages_missed: series.messages_missed[b],
+                disconnected: series.disconnected[b],
+                deregistered: series.deregistered[b],
             }
         })
         .collect();
