@@ -10,13 +10,16 @@
 //!  their lookups load the shards as Poisson read streams.
 //! ```
 //!
-//! What is deliberately left out for now: disconnects of connected clients, network
-//! latency between servers and shards, faults (server crashes, shard outages), and the
+//! What is deliberately left out for now: disconnects of connected clients other than by
+//! a server crash, network latency between servers and shards, shard outages, and the
 //! registry strategies beyond `sync` and `async`. A timeout here never cancels work: a
 //! client that gives up leaves its handshake or registry write to run to the end (wasted
-//! work, counted). So nothing can change a job's fate once it is queued, which is what
-//! lets the stations compute each job's completion on arrival (see [`server`] and
-//! [`shard`]) and makes every run exact without a general event path.
+//! work, counted). A server crash does change fates, but its instant is declared in the
+//! scenario, so a job learns on admission whether the crash will cut it off. So nothing
+//! changes a job's fate in a way unknown when it is queued, which is what lets the
+//! stations compute each job's completion on arrival (see [`server`] and [`shard`]) and
+//! makes every run exact without a general event path. A client whose timeline is not
+//! settled in one go (a failed attempt, a disconnect) keeps a [`timeline::History`].
 
 pub mod arrivals;
 pub mod balancer;

@@ -14,6 +14,10 @@
 //! 3. `WriterFree` (async only): a writer whose write completed takes the next queued
 //!    write to its shard.
 //! 4. `Abandon`: a client that gave up closes its connection, so its server's count drops.
+//! 5. `Crash`: a server dies; the writes still queued on it are lost and their clients
+//!    reconnect. Clients whose handshake or write was under way learnt their fate when it
+//!    was scheduled, and connected clients when their life on the server was laid out:
+//!    the crash instant is part of the scenario.
 //!
 //! # Event order
 //!
