@@ -28,7 +28,9 @@
 //! Events at or after the horizon are not run; what they would have done is counted as in
 //! progress.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
+
+use rustc_hash::FxHashMap;
 
 use crate::config::{OnDisconnect, RateBasis, RegistryStrategy, Scenario};
 use crate::engine::{EventQueue, RandomStreams, SimTime, Trajectory};
@@ -129,7 +131,10 @@ struct World<'a> {
     backoff: Backoff,
     /// Clients that failed an attempt or were disconnected (see [`History`]). Only they
     /// have an entry, so a storm without failures keeps no per-client state at all.
-    histories: HashMap<u32, History>,
+    /// Keyed with FxHash: a client id needs no protection against crafted keys, and the
+    /// map is probed for every client, so SipHash's cost would show. Its iteration order
+    /// never reaches a result.
+    histories: FxHashMap<u32, History>,
     series: TimeSeries,
     messages: MessageLedger,
     connect_latency: LatencyHistogram,
@@ -233,7 +238,7 @@ impl<'a> World<'a> {
             handshake_service: ServiceSampler::new(&scenario.handshake),
             shard_service: ServiceSampler::new(&scenario.shard_service),
             backoff: Backoff::new(scenario.retry, streams.stream(stream::RETRIES, 0)),
-            histories: HashMap::new(),
+            histories: FxHashMap::default(),
             series: TimeSeries::new(buckets),
             messages: MessageLedger::new(
                 scenario.message_rate_per_s,
