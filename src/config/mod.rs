@@ -19,6 +19,7 @@ pub mod schema;
 pub use error::ConfigError;
 pub use experiment::{Experiment, Variant};
 pub use resolve::{
-    ArrivalProfile, BalancerPolicy, KeyLayout, RateBasis, RegistryStrategy, Scenario, ServiceTime,
+    ArrivalProfile, BalancerPolicy, Batching, KeyLayout, RateBasis, RegistryStrategy, Scenario,
+    ServiceTime,
 };
 pub use retry::{Jitter, RetryPolicy};

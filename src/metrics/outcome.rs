@@ -23,6 +23,10 @@ pub struct RunOutcome {
     pub wasted_writes: u64,
     /// Admitted attempts that had to wait for a handshake worker.
     pub handshakes_waited: u64,
+    /// Pipelines sent to the shards (`async-batched`; 0 otherwise).
+    pub pipelines_sent: u64,
+    /// Registry writes those pipelines carried.
+    pub pipelined_writes: u64,
     pub lookups: u64,
     pub peak_handshake_queue: u64,
     pub peak_registry_queue: u64,

@@ -22,6 +22,7 @@ pub mod arrivals;
 pub mod balancer;
 pub mod keys;
 pub mod messages;
+pub mod pipeline;
 pub mod retry;
 pub mod server;
 pub mod service;

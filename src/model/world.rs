@@ -12,7 +12,9 @@
 //!    wasted work and leaves a stale entry. Under `async` the connection is established now
 //!    and the write joins the server's registry queue.
 //! 3. `WriterFree` (async only): a writer whose write completed takes the next queued
-//!    write to its shard.
+//!    write to its shard. Under `async-batched` the write joins its shard's open batch
+//!    instead, a writer's pipeline takes a closed batch, and `LingerEnd` closes a batch
+//!    that did not fill in time (see [`pipelined`]).
 //! 4. `Abandon`: a client that gave up closes its connection, so its server's count drops.
 //!
 //! # Event order
@@ -34,10 +36,13 @@ use super::arrivals::Arrivals;
 use super::balancer::Balancer;
 use super::keys::ShardMap;
 use super::messages::MessageLedger;
+use super::pipeline::PipelineQueue;
 use super::retry::Backoff;
 use super::server::{ConnectionServer, Rejection};
 use super::service::ServiceSampler;
 use super::shard::Shard;
+
+mod pipelined;
 
 /// Stream numbers of the components (see [`RandomStreams`]). Never reuse or renumber
 /// one: that would change every run's results.
@@ -69,6 +74,12 @@ enum Event {
     Abandon {
         server: u32,
     },
+    /// The linger of `server`'s batch number `batch` to `shard` ran out (async-batched).
+    LingerEnd {
+        server: u32,
+        shard: u32,
+        batch: u64,
+    },
 }
 
 impl Event {
@@ -80,6 +91,7 @@ impl Event {
             Self::WriterFree { .. } => 2,
             Self::Retry { .. } => 3,
             Self::Abandon { .. } => 4,
+            Self::LingerEnd { .. } => 5,
         }
     }
 }
@@ -125,6 +137,8 @@ struct World<'a> {
     balancer: Balancer,
     servers: Vec<ConnectionServer>,
     registry_queues: Vec<RegistryQueue>,
+    /// Each server's batches and writers under `async-batched`; empty otherwise.
+    pipelines: Vec<PipelineQueue>,
     shards: Vec<Shard>,
     shard_map: ShardMap,
     handshake_service: ServiceSampler,
@@ -152,6 +166,8 @@ struct Counts {
     handshakes_waited: u64,
     peak_registry_backlog: u64,
     peak_handshake_queue: u64,
+    pipelines_sent: u64,
+    pipelined_writes: u64,
 }
 
 /// Simulates one scenario to its horizon.
@@ -206,6 +222,7 @@ impl<'a> World<'a> {
             ),
             servers,
             registry_queues,
+            pipelines: Self::pipeline_queues(scenario),
             shards,
             shard_map,
             handshake_service: ServiceSampler::new(&scenario.handshake),
@@ -274,6 +291,11 @@ impl<'a> World<'a> {
                 } => self.handshake_done(now, client, server, attempt_start),
                 Event::WriterFree { server } => self.writer_free(now, server),
                 Event::Abandon { server } => self.abandon(server),
+                Event::LingerEnd {
+                    server,
+                    shard,
+                    batch,
+                } => self.linger_end(now, server, shard, batch),
             }
             if self.queue.dispatched() % PROGRESS_EVERY == 0 {
                 progress.update(now, self.queue.dispatched());
@@ -421,6 +443,11 @@ impl<'a> World<'a> {
                 self.established(now, first_arrival);
                 self.queue_write(now, client, server);
             }
+            RegistryStrategy::AsyncBatched => {
+                let first_arrival = self.forget_failures(client, attempt_start).0;
+                self.established(now, first_arrival);
+                self.join_batch(now, client, server);
+            }
         }
     }
 
@@ -484,6 +511,10 @@ impl<'a> World<'a> {
     }
 
     fn writer_free(&mut self, now: SimTime, server: u32) {
+        if self.scenario.strategy == RegistryStrategy::AsyncBatched {
+            self.pipeline_done(now, server);
+            return;
+        }
         let queue = &mut self.registry_queues[server as usize];
         match queue.backlog.pop_front() {
             Some((established_at, client)) => {
@@ -553,7 +584,7 @@ impl<'a> World<'a> {
                 Event::Arrival => {
                     unreachable!("every client arrives within the window, before the horizon")
                 }
-                Event::WriterFree { .. } | Event::Abandon { .. } => {}
+                Event::WriterFree { .. } | Event::Abandon { .. } | Event::LingerEnd { .. } => {}
             }
         }
         for queue in &mut self.registry_queues {
@@ -562,6 +593,7 @@ impl<'a> World<'a> {
                 self.messages.client_timeline(established_at, None, None);
             }
         }
+        self.drain_pipelines();
     }
 
     /// Assembles the outcome of the run.
@@ -619,6 +651,8 @@ impl<'a> World<'a> {
             wasted_handshakes: counts.wasted_handshakes,
             wasted_writes: counts.wasted_writes,
             handshakes_waited: counts.handshakes_waited,
+            pipelines_sent: counts.pipelines_sent,
+            pipelined_writes: counts.pipelined_writes,
             lookups: self.shards.iter().map(Shard::lookups_served).sum(),
             peak_handshake_queue: counts.peak_handshake_queue,
             peak_registry_queue: counts.peak_registry_backlog,
