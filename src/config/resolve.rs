@@ -586,6 +586,51 @@ mod tests {
     }
 
     #[test]
+    fn default_pipelines_match_the_published_rates() {
+        let scenario = Scenario::resolve(&ScenarioSpec::default()).unwrap();
+        let batching = scenario.batching;
+        assert_eq!((batching.batch_size, batching.linger_ns), (16, 1_000_000));
+
+        // One write costs an unpipelined operation; 16 run at 400K ops/s.
+        assert_eq!(
+            batching.pipeline_mean_ns(1),
+            scenario.shard_service.mean_ns()
+        );
+        assert_eq!(batching.pipeline_mean_ns(16), 40_000.0);
+    }
+
+    #[test]
+    fn a_linger_of_zero_is_allowed_and_a_batch_of_zero_is_not() {
+        let mut spec = ScenarioSpec::default();
+        spec.registry.linger_ms = 0.0;
+        assert_eq!(Scenario::resolve(&spec).unwrap().batching.linger_ns, 0);
+
+        spec.registry.batch_size = 0;
+        let message = Scenario::resolve(&spec).unwrap_err().to_string();
+        assert_eq!(
+            message,
+            "key 'registry.batch_size' = 0: a whole number from 1 to 65536"
+        );
+    }
+
+    #[test]
+    fn another_mean_keeps_the_family() {
+        let lognormal = ServiceTime::LogNormal {
+            mean_ns: 10.0,
+            cv: 0.5,
+        };
+        assert_eq!(
+            lognormal.with_mean(40.0),
+            ServiceTime::LogNormal {
+                mean_ns: 40.0,
+                cv: 0.5
+            }
+        );
+        let exponential = ServiceTime::Exponential { mean_ns: 10.0 };
+        assert_eq!(exponential.with_mean(10.0), exponential);
+    }
+
+    #[test]
     fn piecewise_points_must_increase_within_the_window() {
         let mut spec = ScenarioSpec::default();
         spec.clients.profile = "piecewise".into();
