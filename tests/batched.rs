@@ -133,7 +133,10 @@ fn full_batches_are_sent_in_order_as_writers_free_up() {
             "redis.pipeline.per_op_us=100",
         ],
     );
-    assert_eq!(applications_us(&outcome), vec![(600, 2), (950, 2), (1300, 2)]);
+    assert_eq!(
+        applications_us(&outcome),
+        vec![(600, 2), (950, 2), (1300, 2)]
+    );
     assert_eq!(outcome.all_registered_at, Some(1_300_000));
     assert_eq!((outcome.pipelines_sent, outcome.pipelined_writes), (3, 6));
     // The lags are 450, 350, 600, 500, 750 and 650 µs.
@@ -193,7 +196,10 @@ fn assert_same_run(left: &RunOutcome, right: &RunOutcome) {
     assert_eq!(left.fingerprint, right.fingerprint);
     assert_eq!(left.events, right.events);
     assert_eq!(left.tally, right.tally);
-    assert_eq!(left.registry_lag.cdf_points(), right.registry_lag.cdf_points());
+    assert_eq!(
+        left.registry_lag.cdf_points(),
+        right.registry_lag.cdf_points()
+    );
     assert_eq!(
         left.connect_latency.cdf_points(),
         right.connect_latency.cdf_points()
@@ -214,7 +220,10 @@ fn batches_of_one_write_are_async_exactly() {
         r#"redis.service={ distribution = "lognormal", mean_us = 10, cv = 0.5 }"#,
     ] {
         let asynchronous = run(SMALL_STORM, &["registry.strategy=async", service]);
-        assert!(asynchronous.registry_lag.quantile_ms(0.99) > 1.0, "a backlog");
+        assert!(
+            asynchronous.registry_lag.quantile_ms(0.99) > 1.0,
+            "a backlog"
+        );
 
         // The default pipeline costs 8 + 2 µs for one write: the 10 µs of a plain one.
         for one_write in ["registry.batch_size=1", "registry.linger_ms=0"] {
@@ -242,7 +251,10 @@ fn writes_still_batched_at_the_horizon_are_pending() {
         ],
     );
     let issued = outcome.tally.writes_issued;
-    assert!(issued > 99_000, "a few clients are rejected at a full accept queue");
+    assert!(
+        issued > 99_000,
+        "a few clients are rejected at a full accept queue"
+    );
     assert_eq!(outcome.tally.writes_applied, 0);
     assert_eq!(outcome.tally.writes_pending, issued);
     assert_eq!(outcome.pipelines_sent, 0);

@@ -279,7 +279,12 @@ fn resolve_service(key: &str, spec: &ServiceSpec) -> Result<ServiceTime, ConfigE
 fn resolve_batching(spec: &ScenarioSpec) -> Result<Batching, ConfigError> {
     let registry = &spec.registry;
     let pipeline = &spec.redis.pipeline;
-    let batch_size = count_u32("registry.batch_size", registry.batch_size, 1, MAX_BATCH_SIZE)?;
+    let batch_size = count_u32(
+        "registry.batch_size",
+        registry.batch_size,
+        1,
+        MAX_BATCH_SIZE,
+    )?;
     let linger_ms = check(
         "registry.linger_ms",
         registry.linger_ms,

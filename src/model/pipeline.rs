@@ -99,7 +99,10 @@ impl PipelineQueue {
 
     /// Moves `shard`'s open batch to the back of the closed ones.
     fn close(&mut self, shard: u32) {
-        let open = self.open.remove(&shard).expect("the shard has an open batch");
+        let open = self
+            .open
+            .remove(&shard)
+            .expect("the shard has an open batch");
         self.closed.push_back(Batch {
             shard,
             writes: open.writes,
@@ -109,7 +112,11 @@ impl PipelineQueue {
     /// Closes batch `batch` of `shard` because its linger ran out, unless it has already
     /// been closed by filling up (then `shard`'s open batch, if any, is a later one).
     pub fn linger_ended(&mut self, shard: u32, batch: u64) {
-        if self.open.get(&shard).is_some_and(|open| open.number == batch) {
+        if self
+            .open
+            .get(&shard)
+            .is_some_and(|open| open.number == batch)
+        {
             self.close(shard);
         }
     }

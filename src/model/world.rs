@@ -14,7 +14,7 @@
 //! 3. `WriterFree` (async only): a writer whose write completed takes the next queued
 //!    write to its shard. Under `async-batched` the write joins its shard's open batch
 //!    instead, a writer's pipeline takes a closed batch, and `LingerEnd` closes a batch
-//!    that did not fill in time (see [`pipelined`]).
+//!    that did not fill in time (see `world/pipelined.rs`).
 //! 4. `Abandon`: a client that gave up closes its connection, so its server's count drops.
 //!
 //! # Event order
