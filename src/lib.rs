@@ -30,7 +30,8 @@
 //! a connection server, which rejects it (server full, accept queue full) or queues it for
 //! a handshake worker. When the handshake ends, the `sync` strategy writes the registry
 //! entry to the user's Redis shard and only then counts the client as connected; `async`
-//! counts it connected at once and queues the write for the server's registry writers.
+//! counts it connected at once and queues the write for the server's registry writers;
+//! `async-batched` does the same but groups the queued writes into per-shard pipelines.
 //! Between connection and registration, messages to the user miss.
 //!
 //! ## Determinism

@@ -21,7 +21,7 @@ pub use error::ConfigError;
 pub use experiment::{Experiment, Variant};
 pub use faults::ServerCrash;
 pub use resolve::{
-    ArrivalProfile, BalancerPolicy, KeyLayout, OnDisconnect, RateBasis, RegistryStrategy, Scenario,
-    ServiceTime,
+    ArrivalProfile, BalancerPolicy, Batching, KeyLayout, OnDisconnect, RateBasis, RegistryStrategy,
+    Scenario, ServiceTime,
 };
 pub use retry::{Jitter, RetryPolicy};

@@ -26,6 +26,7 @@ pub struct Scenario {
     pub handshake: ServiceTime,
     pub strategy: RegistryStrategy,
     pub writers: u32,
+    pub batching: Batching,
     pub key_layout: KeyLayout,
     pub on_disconnect: OnDisconnect,
     pub shards: u32,
@@ -97,6 +98,8 @@ pub enum BalancerPolicy {
 pub enum RegistryStrategy {
     Sync,
     Async,
+    /// As `Async`, with the queued writes sent as pipelines (see [`Batching`]).
+    AsyncBatched,
 }
 
 impl RegistryStrategy {
@@ -104,7 +107,29 @@ impl RegistryStrategy {
         match self {
             Self::Sync => "sync",
             Self::Async => "async",
+            Self::AsyncBatched => "async-batched",
         }
+    }
+}
+
+/// How the `async-batched` strategy groups writes into pipelines and what a pipeline
+/// costs. Resolved (and checked) whatever the strategy; only `async-batched` reads it.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Batching {
+    /// Writes at which a batch is closed.
+    pub batch_size: u32,
+    /// How long a batch stays open after its first write joined; 0 closes it at once.
+    pub linger_ns: SimTime,
+    /// Mean cost of a pipeline whatever its size.
+    pub overhead_ns: f64,
+    /// Mean cost each write adds to a pipeline.
+    pub per_op_ns: f64,
+}
+
+impl Batching {
+    /// The mean service time of a pipeline of `writes` writes.
+    pub fn pipeline_mean_ns(&self, writes: usize) -> f64 {
+        self.overhead_ns + writes as f64 * self.per_op_ns
     }
 }
 
@@ -133,6 +158,16 @@ impl ServiceTime {
             | Self::LogNormal { mean_ns, .. } => mean_ns,
         }
     }
+
+    /// The same family (and, for a log-normal, the same coefficient of variation) with
+    /// another mean: a sample of it is a sample of `self` scaled by the ratio of the means.
+    pub fn with_mean(&self, mean_ns: f64) -> Self {
+        match *self {
+            Self::Deterministic { .. } => Self::Deterministic { mean_ns },
+            Self::Exponential { .. } => Self::Exponential { mean_ns },
+            Self::LogNormal { cv, .. } => Self::LogNormal { mean_ns, cv },
+        }
+    }
 }
 
 /// The longest storm window or horizon, in seconds (about 11.6 days). Virtual time is a
@@ -151,6 +186,20 @@ const MAX_CV: f64 = 100.0;
 /// The largest message rate: one per nanosecond, beyond which virtual time cannot tell
 /// consecutive messages apart.
 const MAX_MESSAGE_RATE_PER_S: f64 = 1e9;
+
+/// The largest batch of `async-batched`: far past the depth where pipelining stops
+/// paying (redis.io's benchmark uses 16), and small enough that a batch's buffer stays
+/// modest.
+const MAX_BATCH_SIZE: u64 = 65_536;
+
+/// The longest linger of a batch, in milliseconds (one minute): a batch held longer is a
+/// bulk load, not a pipeline.
+const MAX_LINGER_MS: f64 = 60_000.0;
+
+/// The largest pipeline overhead or per-write cost, in microseconds (10 ms, a thousand
+/// times the unpipelined operation): even the largest batch's mean then stays under
+/// [`MAX_MEAN_US`], inside virtual time's range.
+const MAX_PIPELINE_COST_US: f64 = 10_000.0;
 
 /// How a value is shown in an error message.
 trait Shown: Copy {
@@ -240,6 +289,32 @@ fn resolve_service(key: &str, spec: &ServiceSpec) -> Result<ServiceTime, ConfigE
     }
 }
 
+fn resolve_batching(spec: &ScenarioSpec) -> Result<Batching, ConfigError> {
+    let registry = &spec.registry;
+    let pipeline = &spec.redis.pipeline;
+    let batch_size = count_u32(
+        "registry.batch_size",
+        registry.batch_size,
+        1,
+        MAX_BATCH_SIZE,
+    )?;
+    let linger_ms = check(
+        "registry.linger_ms",
+        registry.linger_ms,
+        |v| (0.0..=MAX_LINGER_MS).contains(&v),
+        &format!("a number from 0 to {}", MAX_LINGER_MS.shown()),
+    )?;
+    let cost_us = |key: &str, value: f64| positive_at_most(key, value, MAX_PIPELINE_COST_US);
+    let overhead_us = cost_us("redis.pipeline.overhead_us", pipeline.overhead_us)?;
+    let per_op_us = cost_us("redis.pipeline.per_op_us", pipeline.per_op_us)?;
+    Ok(Batching {
+        batch_size,
+        linger_ns: (linger_ms * NANOS_PER_MS as f64).round() as SimTime,
+        overhead_ns: overhead_us * NANOS_PER_US as f64,
+        per_op_ns: per_op_us * NANOS_PER_US as f64,
+    })
+}
+
 impl Scenario {
     /// Validates a scenario as written and resolves it.
     pub fn resolve(spec: &ScenarioSpec) -> Result<Self, ConfigError> {
@@ -322,9 +397,11 @@ impl Scenario {
                 &[
                     ("sync", RegistryStrategy::Sync),
                     ("async", RegistryStrategy::Async),
+                    ("async-batched", RegistryStrategy::AsyncBatched),
                 ],
             )?,
             writers: count_u32("registry.writers", spec.registry.writers, 1, 65_535)?,
+            batching: resolve_batching(spec)?,
             key_layout: resolve_key_layout(spec)?,
             on_disconnect: resolve_on_disconnect(spec)?,
             shards: count_u32("redis.shards", spec.redis.shards, 1, 16_384)?,
@@ -503,7 +580,7 @@ mod tests {
         let message = Scenario::resolve(&spec).unwrap_err().to_string();
         assert_eq!(
             message,
-            "key 'registry.strategy' = 'eventual': one of 'sync', 'async'"
+            "key 'registry.strategy' = 'eventual': one of 'sync', 'async', 'async-batched'"
         );
 
         let mut spec = ScenarioSpec::default();
@@ -546,6 +623,51 @@ mod tests {
         let mut spec = ScenarioSpec::default();
         spec.messages.rate_per_s = 2e9;
         assert!(Scenario::resolve(&spec).is_err());
+    }
+
+    #[test]
+    fn default_pipelines_match_the_published_rates() {
+        let scenario = Scenario::resolve(&ScenarioSpec::default()).unwrap();
+        let batching = scenario.batching;
+        assert_eq!((batching.batch_size, batching.linger_ns), (16, 1_000_000));
+
+        // One write costs an unpipelined operation; 16 run at 400K ops/s.
+        assert_eq!(
+            batching.pipeline_mean_ns(1),
+            scenario.shard_service.mean_ns()
+        );
+        assert_eq!(batching.pipeline_mean_ns(16), 40_000.0);
+    }
+
+    #[test]
+    fn a_linger_of_zero_is_allowed_and_a_batch_of_zero_is_not() {
+        let mut spec = ScenarioSpec::default();
+        spec.registry.linger_ms = 0.0;
+        assert_eq!(Scenario::resolve(&spec).unwrap().batching.linger_ns, 0);
+
+        spec.registry.batch_size = 0;
+        let message = Scenario::resolve(&spec).unwrap_err().to_string();
+        assert_eq!(
+            message,
+            "key 'registry.batch_size' = 0: a whole number from 1 to 65536"
+        );
+    }
+
+    #[test]
+    fn another_mean_keeps_the_family() {
+        let lognormal = ServiceTime::LogNormal {
+            mean_ns: 10.0,
+            cv: 0.5,
+        };
+        assert_eq!(
+            lognormal.with_mean(40.0),
+            ServiceTime::LogNormal {
+                mean_ns: 40.0,
+                cv: 0.5
+            }
+        );
+        let exponential = ServiceTime::Exponential { mean_ns: 10.0 };
+        assert_eq!(exponential.with_mean(10.0), exponential);
     }
 
     #[test]

@@ -138,13 +138,26 @@ fn default_cv() -> f64 {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct RegistrySpec {
-    /// `sync` (the connection is established when its registry write completes) or
-    /// `async` (established at the end of the handshake, the write queued). Default
-    /// `async`.
+    /// `sync` (the connection is established when its registry write completes),
+    /// `async` (established at the end of the handshake, the write queued) or
+    /// `async-batched` (as `async`, the queued writes sent to Redis as pipelines, one open
+    /// batch per shard). Default `async`.
     pub strategy: String,
-    /// Writer workers draining each server's registry queue under `async`; each has one
-    /// write in flight at a time. Default 8, a small connection pool per server.
+    /// Writer workers draining each server's registry queue under `async` and
+    /// `async-batched`; each has one write (or one pipeline) in flight at a time. Default
+    /// 8, a small connection pool per server.
     pub writers: u64,
+    /// Under `async-batched`, the writes a batch holds before it is closed and sent.
+    /// Default 16, the depth of redis.io's pipelining benchmark (`redis-benchmark -P 16`),
+    /// past which the gain per extra command is small.
+    pub batch_size: u64,
+    /// Under `async-batched`, the milliseconds a batch stays open after its first write
+    /// joined, if it does not fill first; 0 closes each batch at once (so every batch holds
+    /// one write). Default 1 ms, an assumption: a hundred times a write's 10 µs service,
+    /// so a busy server fills its batches before they linger out (16 writes per ms to
+    /// one shard is 16K/s), yet short against the seconds of registry lag an undersized
+    /// registry builds up, so lingering adds little to a lag that matters.
+    pub linger_ms: f64,
     /// How user entries map to Redis keys: `per-user` (`registry:user:<id>`),
     /// `bucketed` (`HSET registry:{<id mod buckets>} user:<id>`) or `single-hash`
     /// (`HSET registry user:<id>`, one key). Default `per-user`.
@@ -169,6 +182,8 @@ impl Default for RegistrySpec {
         Self {
             strategy: "async".into(),
             writers: 8,
+            batch_size: 16,
+            linger_ms: 1.0,
             key_layout: "per-user".into(),
             buckets: 16_384,
             on_disconnect: "delete".into(),
@@ -187,6 +202,8 @@ pub struct RedisSpec {
     /// Exponential rather than deterministic is an assumption: network and system-call
     /// jitter dominate the command's own cost.
     pub service: ServiceSpec,
+    /// The cost of a pipeline of writes (`async-batched`).
+    pub pipeline: PipelineSpec,
 }
 
 impl Default for RedisSpec {
@@ -198,6 +215,44 @@ impl Default for RedisSpec {
                 mean_us: 10.0,
                 cv: 1.0,
             },
+            pipeline: PipelineSpec::default(),
+        }
+    }
+}
+
+/// What a pipeline of `n` registry writes costs a primary: one service time, drawn from
+/// the family of `redis.service` and scaled to the mean `overhead_us + n * per_op_us`.
+///
+/// The defaults come from two published figures (MODEL.md, "Pipelining"; the redis.io
+/// benchmark documentation, "Using pipelining", and `redis-benchmark -P 16`): about 100K
+/// ops/s unpipelined (70-120K), and 300-700K ops/s with 16 or more commands per round
+/// trip. Two equations fix the two parameters:
+///
+/// - one write alone costs what an unpipelined operation does, the 10 µs mean of
+///   `redis.service`: `overhead + per_op = 10 µs`;
+/// - a 16-write pipeline runs at about 400K ops/s, near the low end of the published
+///   range (so the gain is not overstated): `overhead + 16 per_op = 16 / 400K/s = 40 µs`.
+///
+/// Subtracting, `15 per_op = 30 µs`, so `per_op = 2 µs` and `overhead = 8 µs`: most of an
+/// unpipelined operation's cost is the round trip and system calls, not the command, as
+/// MODEL.md says. The pipeline's rate rises with its size towards `1 / per_op` = 500K
+/// ops/s (n = 64 gives 136 µs, 470K ops/s), inside the published range.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PipelineSpec {
+    /// Microseconds a pipeline costs whatever its size: the round trip's system calls
+    /// and network. Default 8 µs (derived above).
+    pub overhead_us: f64,
+    /// Microseconds each write adds to a pipeline: the command itself. Default 2 µs
+    /// (derived above).
+    pub per_op_us: f64,
+}
+
+impl Default for PipelineSpec {
+    fn default() -> Self {
+        Self {
+            overhead_us: 8.0,
+            per_op_us: 2.0,
         }
     }
 }

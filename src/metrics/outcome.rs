@@ -25,6 +25,10 @@ pub struct RunOutcome {
     pub wasted_writes: u64,
     /// Admitted attempts that had to wait for a handshake worker.
     pub handshakes_waited: u64,
+    /// Pipelines sent to the shards (`async-batched`; 0 otherwise).
+    pub pipelines_sent: u64,
+    /// Registry writes those pipelines carried.
+    pub pipelined_writes: u64,
     pub lookups: u64,
     /// Connected clients cut off by a server crash.
     pub disconnections: u64,

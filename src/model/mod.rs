@@ -5,26 +5,35 @@
 //!  (storm)      (policy)     (accept queue,        (sync: on the    (FIFO, one op
 //!                             handshake workers)    connect path;    at a time)
 //!                                                   async: queued,
-//!                                                   writer workers)
+//!                                                   writer workers;
+//!                                                   async-batched:
+//!                                                   pipelines per
+//!                                                   shard)
 //!  messages: classified against each client's offline / miss-window / routed timeline;
 //!  their lookups load the shards as Poisson read streams.
 //! ```
 //!
 //! What is deliberately left out for now: disconnects of connected clients other than by
-//! a server crash, network latency between servers and shards, shard outages, and the
-//! registry strategies beyond `sync` and `async`. A timeout here never cancels work: a
-//! client that gives up leaves its handshake or registry write to run to the end (wasted
-//! work, counted). A server crash does change fates, but its instant is declared in the
-//! scenario, so a job learns on admission whether the crash will cut it off. So nothing
-//! changes a job's fate in a way unknown when it is queued, which is what lets the
-//! stations compute each job's completion on arrival (see [`server`] and [`shard`]) and
-//! makes every run exact without a general event path. A client whose timeline is not
-//! settled in one go (a failed attempt, a disconnect) keeps a [`timeline::History`].
+//! a server crash, network latency between servers and shards, shard outages, the
+//! registry strategies beyond `sync`, `async` and `async-batched`, and, within a
+//! pipeline, writes applied one by one (all complete together) and lookups served between
+//! them. A timeout here never cancels work: a client that gives up leaves its handshake or
+//! registry write to run to the end (wasted work, counted). A server crash does change
+//! fates, but its instant is declared in the scenario, so a job learns on admission
+//! whether the crash will cut it off. So nothing changes a job's fate in a way unknown
+//! when it is queued, which is what lets the stations compute each job's completion on
+//! arrival (see [`server`] and [`shard`]) and makes every run exact without a general
+//! event path. The exceptions are a batch's linger under `async-batched`, since a batch
+//! may close before it ends (when it fills), so its end is an event that checks (see
+//! [`pipeline`]), and the writes queued on a server when it crashes. A client whose
+//! timeline is not settled in one go (a failed attempt, a disconnect) keeps a
+//! [`timeline::History`].
 
 pub mod arrivals;
 pub mod balancer;
 pub mod keys;
 pub mod messages;
+pub mod pipeline;
 pub mod retry;
 pub mod server;
 pub mod service;

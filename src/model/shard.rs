@@ -94,6 +94,20 @@ impl Shard {
         self.serve(arrival, service, series)
     }
 
+    /// Serves a pipeline of registry writes arriving at `arrival` as one operation drawn
+    /// from `pipeline`; the lookups due by then are served first, drawn from `lookup`.
+    /// Returns the pipeline's completion, when all its writes are applied.
+    pub fn serve_pipeline(
+        &mut self,
+        arrival: SimTime,
+        lookup: &ServiceSampler,
+        pipeline: &ServiceSampler,
+        series: &mut TimeSeries,
+    ) -> SimTime {
+        self.serve_lookups_until(arrival, lookup, series);
+        self.serve(arrival, pipeline, series)
+    }
+
     /// Sets the share of clients connected, which thins a stream that follows it.
     #[inline]
     pub fn set_connected_share(&mut self, share: f64) {

@@ -12,7 +12,9 @@
 //!    wasted work and leaves a stale entry. Under `async` the connection is established now
 //!    and the write joins the server's registry queue.
 //! 3. `WriterFree` (async only): a writer whose write completed takes the next queued
-//!    write to its shard.
+//!    write to its shard. Under `async-batched` the write joins its shard's open batch
+//!    instead, a writer's pipeline takes a closed batch, and `LingerEnd` closes a batch
+//!    that did not fill in time (see `world/pipelined.rs`).
 //! 4. `Abandon`: a client that gave up closes its connection, so its server's count drops.
 //! 5. `Crash`: a server dies; the writes still queued on it are lost and their clients
 //!    reconnect. Clients whose handshake or write was under way learnt their fate when it
@@ -40,11 +42,14 @@ use super::arrivals::Arrivals;
 use super::balancer::Balancer;
 use super::keys::ShardMap;
 use super::messages::MessageLedger;
+use super::pipeline::PipelineQueue;
 use super::retry::Backoff;
 use super::server::{ConnectionServer, Rejection};
 use super::service::ServiceSampler;
 use super::shard::Shard;
 use super::timeline::History;
+
+mod pipelined;
 
 /// Stream numbers of the components (see [`RandomStreams`]). Never reuse or renumber
 /// one: that would change every run's results.
@@ -76,6 +81,12 @@ enum Event {
     Abandon {
         server: u32,
     },
+    /// The linger of `server`'s batch number `batch` to `shard` ran out (async-batched).
+    LingerEnd {
+        server: u32,
+        shard: u32,
+        batch: u64,
+    },
     Crash {
         server: u32,
     },
@@ -90,7 +101,8 @@ impl Event {
             Self::WriterFree { .. } => 2,
             Self::Retry { .. } => 3,
             Self::Abandon { .. } => 4,
-            Self::Crash { .. } => 5,
+            Self::LingerEnd { .. } => 5,
+            Self::Crash { .. } => 6,
         }
     }
 }
@@ -124,6 +136,8 @@ struct World<'a> {
     balancer: Balancer,
     servers: Vec<ConnectionServer>,
     registry_queues: Vec<RegistryQueue>,
+    /// Each server's batches and writers under `async-batched`; empty otherwise.
+    pipelines: Vec<PipelineQueue>,
     shards: Vec<Shard>,
     shard_map: ShardMap,
     handshake_service: ServiceSampler,
@@ -159,6 +173,8 @@ struct Counts {
     peak_handshake_queue: u64,
     disconnections: u64,
     deletes: u64,
+    pipelines_sent: u64,
+    pipelined_writes: u64,
 }
 
 /// When a client's current connection episode began, and whether it is a reconnect.
@@ -233,6 +249,7 @@ impl<'a> World<'a> {
             ),
             servers,
             registry_queues,
+            pipelines: Self::pipeline_queues(scenario),
             shards,
             shard_map,
             handshake_service: ServiceSampler::new(&scenario.handshake),
@@ -303,6 +320,11 @@ impl<'a> World<'a> {
                 Event::WriterFree { server } => self.writer_free(now, server),
                 Event::Abandon { server } => self.abandon(server),
                 Event::Crash { server } => self.crash(now, server),
+                Event::LingerEnd {
+                    server,
+                    shard,
+                    batch,
+                } => self.linger_end(now, server, shard, batch),
             }
             if self.queue.dispatched() % PROGRESS_EVERY == 0 {
                 progress.update(now, self.queue.dispatched());
@@ -471,11 +493,15 @@ impl<'a> World<'a> {
         self.tally.writes_issued += 1;
         match self.scenario.strategy {
             RegistryStrategy::Sync => self.write_synchronously(now, client, server, attempt_start),
-            RegistryStrategy::Async => {
+            RegistryStrategy::Async | RegistryStrategy::AsyncBatched => {
                 let episode = episode(self.histories.get(&client), attempt_start);
                 let until = self.connection_ends_at(server);
                 self.established(now, episode, until);
-                self.queue_write(now, client, server);
+                if self.scenario.strategy == RegistryStrategy::Async {
+                    self.queue_write(now, client, server);
+                } else {
+                    self.join_batch(now, client, server);
+                }
             }
         }
     }
@@ -624,6 +650,10 @@ impl<'a> World<'a> {
         if self.servers[server as usize].crashes_at <= now {
             return;
         }
+        if self.scenario.strategy == RegistryStrategy::AsyncBatched {
+            self.pipeline_done(now, server);
+            return;
+        }
         let queue = &mut self.registry_queues[server as usize];
         match queue.backlog.pop_front() {
             Some((established_at, client)) => {
@@ -639,6 +669,21 @@ impl<'a> World<'a> {
     fn dispatch_write(&mut self, now: SimTime, server: u32, client: u32, established_at: SimTime) {
         self.series.registry_waiting.add(established_at, now);
         let applied_at = self.write_to_shard(now, client);
+        self.settle_write(client, server, established_at, applied_at);
+        self.queue
+            .schedule(applied_at, Event::WriterFree { server });
+    }
+
+    /// `client`'s write, sent by `server` for a connection established at
+    /// `established_at`, is applied at `applied_at` (or later than the horizon): the
+    /// client's life on the server is settled.
+    fn settle_write(
+        &mut self,
+        client: u32,
+        server: u32,
+        established_at: SimTime,
+        applied_at: SimTime,
+    ) {
         let ends_at = self.connection_ends_at(server);
         let history = self.histories.remove(&client);
         if applied_at < self.scenario.horizon_ns {
@@ -648,8 +693,16 @@ impl<'a> World<'a> {
             self.tally.writes_pending += 1;
             self.live(client, history, established_at, None, server);
         }
-        self.queue
-            .schedule(applied_at, Event::WriterFree { server });
+    }
+
+    /// `client`'s write, queued on `server` for a connection established at
+    /// `established_at`, was never sent: the server crashed at `now`.
+    fn write_lost(&mut self, now: SimTime, client: u32, established_at: SimTime) {
+        self.registry_backlog -= 1;
+        self.tally.writes_lost += 1;
+        let mut history = self.histories.remove(&client).unwrap_or_default();
+        history.life(&mut self.messages, established_at, None, now);
+        self.disconnected(now, client, history);
     }
 
     /// `server` dies at `now`: the registry writes still queued on it are lost, and their
@@ -660,11 +713,12 @@ impl<'a> World<'a> {
         self.balancer.count_changed(server, u32::MAX);
         let backlog = std::mem::take(&mut self.registry_queues[server as usize].backlog);
         for (established_at, client) in backlog {
-            self.registry_backlog -= 1;
-            self.tally.writes_lost += 1;
-            let mut history = self.histories.remove(&client).unwrap_or_default();
-            history.life(&mut self.messages, established_at, None, now);
-            self.disconnected(now, client, history);
+            self.write_lost(now, client, established_at);
+        }
+        if let Some(batches) = self.pipelines.get_mut(server as usize) {
+            for write in batches.drain() {
+                self.write_lost(now, write.client, write.established_at);
+            }
         }
     }
 
@@ -726,7 +780,10 @@ impl<'a> World<'a> {
                 Event::Arrival => {
                     unreachable!("every client arrives within the window, before the horizon")
                 }
-                Event::WriterFree { .. } | Event::Abandon { .. } | Event::Crash { .. } => {}
+                Event::WriterFree { .. }
+                | Event::Abandon { .. }
+                | Event::LingerEnd { .. }
+                | Event::Crash { .. } => {}
             }
         }
         for server in 0..self.registry_queues.len() {
@@ -737,6 +794,7 @@ impl<'a> World<'a> {
                 self.live(client, history, established_at, None, server as u32);
             }
         }
+        self.drain_pipelines();
     }
 
     /// Assembles the outcome of the run.
@@ -797,6 +855,8 @@ impl<'a> World<'a> {
             wasted_handshakes: counts.wasted_handshakes,
             wasted_writes: counts.wasted_writes,
             handshakes_waited: counts.handshakes_waited,
+            pipelines_sent: counts.pipelines_sent,
+            pipelined_writes: counts.pipelined_writes,
             lookups: self.shards.iter().map(Shard::lookups_served).sum(),
             disconnections: counts.disconnections,
             deletes: counts.deletes,

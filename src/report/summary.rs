@@ -53,6 +53,10 @@ pub struct SummaryRow {
     /// Empty when some connected client was still unregistered at the horizon.
     pub all_registered_at_s: Option<f64>,
     pub events: u64,
+    /// Pipelines of registry writes sent (`async-batched`; 0 otherwise).
+    pub pipelines: u64,
+    /// Writes per pipeline sent; empty when none was.
+    pub pipeline_mean_size: Option<f64>,
     /// Connected clients cut off by a server crash (each may be cut off more than once).
     pub clients_disconnected: u64,
     /// From a crash's disconnect to the connection re-established.
@@ -110,6 +114,9 @@ impl SummaryRow {
             shard_utilization_peak: outcome.shard_utilization_peak,
             all_registered_at_s: outcome.all_registered_at.map(to_seconds),
             events: outcome.events,
+            pipelines: outcome.pipelines_sent,
+            pipeline_mean_size: (outcome.pipelines_sent > 0)
+                .then(|| outcome.pipelined_writes as f64 / outcome.pipelines_sent as f64),
             clients_disconnected: outcome.disconnections,
             reconnect_p50_ms: outcome.reconnect_latency.quantile_ms(0.5),
             reconnect_p99_ms: outcome.reconnect_latency.quantile_ms(0.99),

@@ -98,7 +98,7 @@ fn unknown_keys_are_named_wherever_they_are() {
     assert_eq!(
         refused_with(&nested, &[]),
         "stormsim: error: key 'redis.shardz': unknown field `shardz`, \
-         expected `shards` or `service`"
+         expected one of `shards`, `service`, `pipeline`"
     );
 
     let in_variant = VALID.replace(
@@ -112,7 +112,7 @@ fn unknown_keys_are_named_wherever_they_are() {
     assert_eq!(
         refused_with(VALID, &["--set", "redis.shardz=3"]),
         "stormsim: error: key 'redis.shardz': unknown field `shardz`, \
-         expected `shards` or `service`"
+         expected one of `shards`, `service`, `pipeline`"
     );
 }
 
@@ -188,6 +188,56 @@ fn negative_or_nan_rates_and_times_are_refused() {
             format!("stormsim: error: {message}")
         );
     }
+}
+
+#[test]
+fn batching_values_out_of_range_are_refused() {
+    let cases = [
+        (
+            "registry.batch_size=0",
+            "key 'registry.batch_size' = 0: a whole number from 1 to 65536",
+        ),
+        (
+            "registry.batch_size=65537",
+            "key 'registry.batch_size' = 65537: a whole number from 1 to 65536",
+        ),
+        (
+            "registry.linger_ms=-1",
+            "key 'registry.linger_ms' = -1: a number from 0 to 60000",
+        ),
+        (
+            "registry.linger_ms=nan",
+            "key 'registry.linger_ms' = NaN: a number from 0 to 60000",
+        ),
+        (
+            "registry.linger_ms=inf",
+            "key 'registry.linger_ms' = inf: a number from 0 to 60000",
+        ),
+        (
+            "redis.pipeline.overhead_us=0",
+            "key 'redis.pipeline.overhead_us' = 0: a number greater than 0 and at most 10000",
+        ),
+        (
+            "redis.pipeline.per_op_us=-2",
+            "key 'redis.pipeline.per_op_us' = -2: a number greater than 0 and at most 10000",
+        ),
+        (
+            "redis.pipeline.per_op_us=nan",
+            "key 'redis.pipeline.per_op_us' = NaN: a number greater than 0 and at most 10000",
+        ),
+    ];
+    for (set, message) in cases {
+        let args = ["--set", "registry.strategy=async-batched", "--set", set];
+        assert_eq!(
+            refused_with(VALID, &args),
+            format!("stormsim: error: {message}")
+        );
+    }
+    assert_eq!(
+        refused_with(VALID, &["--set", "registry.strategy=batched"]),
+        "stormsim: error: key 'registry.strategy' = 'batched': \
+         one of 'sync', 'async', 'async-batched'"
+    );
 }
 
 #[test]

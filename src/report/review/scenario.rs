@@ -122,6 +122,14 @@ fn registry(scenario: &Value) -> String {
     if strategy == "async" {
         let writers = grouped(number(scenario, "/writers"));
         format!("async, {writers} writers per server, keys {layout}")
+    } else if strategy == "async-batched" {
+        let writers = grouped(number(scenario, "/writers"));
+        let batch = grouped(number(scenario, "/batching/batch_size"));
+        let linger = duration_ms(number(scenario, "/batching/linger_ns") / 1e6);
+        format!(
+            "async-batched, {writers} writers per server, pipelines of up to {batch} writes \
+             or {linger} of linger, keys {layout}"
+        )
     } else {
         format!("{strategy}, keys {layout}")
     }
