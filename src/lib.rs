@@ -32,7 +32,10 @@
 //! entry to the user's Redis shard and only then counts the client as connected; `async`
 //! counts it connected at once and queues the write for the server's registry writers;
 //! `async-batched` does the same but groups the queued writes into per-shard pipelines.
-//! Between connection and registration, messages to the user miss.
+//! Between connection and registration, messages to the user miss. `placement` and
+//! `lazy` write nothing: under `placement` the balancer is a consistent-hash ring the
+//! router can compute, under `lazy` the router asks every server on the user's first
+//! message; neither misses.
 //!
 //! ## Determinism
 //!

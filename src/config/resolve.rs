@@ -19,6 +19,8 @@ pub struct Scenario {
     pub connect_timeout_ns: Option<SimTime>,
     pub retry: super::RetryPolicy,
     pub balancer: BalancerPolicy,
+    /// Points per server on the ring of the `placement` strategy.
+    pub virtual_nodes: u32,
     pub servers: u32,
     pub max_connections: u32,
     pub handshake_workers: u32,
@@ -100,6 +102,10 @@ pub enum RegistryStrategy {
     Async,
     /// As `Async`, with the queued writes sent as pipelines (see [`Batching`]).
     AsyncBatched,
+    /// No registry: a consistent hash of the user id names the user's server.
+    Placement,
+    /// No registry write: the router broadcasts on a user's first message.
+    Lazy,
 }
 
 impl RegistryStrategy {
@@ -108,7 +114,14 @@ impl RegistryStrategy {
             Self::Sync => "sync",
             Self::Async => "async",
             Self::AsyncBatched => "async-batched",
+            Self::Placement => "placement",
+            Self::Lazy => "lazy",
         }
+    }
+
+    /// Whether connections write registry entries and messages look them up.
+    pub fn has_registry(self) -> bool {
+        !matches!(self, Self::Placement | Self::Lazy)
     }
 }
 
@@ -368,6 +381,12 @@ impl Scenario {
             connect_timeout_ns: super::retry::resolve_timeout(spec.clients.connect_timeout_s)?,
             retry: super::RetryPolicy::resolve(&spec.clients.retry)?,
             balancer: resolve_balancer(&spec.balancer.policy)?,
+            virtual_nodes: count_u32(
+                "balancer.virtual_nodes",
+                spec.balancer.virtual_nodes,
+                1,
+                4096,
+            )?,
             servers,
             max_connections: count_u32(
                 "connection_servers.max_connections",
@@ -398,6 +417,8 @@ impl Scenario {
                     ("sync", RegistryStrategy::Sync),
                     ("async", RegistryStrategy::Async),
                     ("async-batched", RegistryStrategy::AsyncBatched),
+                    ("placement", RegistryStrategy::Placement),
+                    ("lazy", RegistryStrategy::Lazy),
                 ],
             )?,
             writers: count_u32("registry.writers", spec.registry.writers, 1, 65_535)?,
@@ -580,7 +601,8 @@ mod tests {
         let message = Scenario::resolve(&spec).unwrap_err().to_string();
         assert_eq!(
             message,
-            "key 'registry.strategy' = 'eventual': one of 'sync', 'async', 'async-batched'"
+            "key 'registry.strategy' = 'eventual': one of 'sync', 'async', 'async-batched', \
+             'placement', 'lazy'"
         );
 
         let mut spec = ScenarioSpec::default();
@@ -600,6 +622,26 @@ mod tests {
             message.starts_with("key 'messages.rate_per_s' = 2000: a number from 0 to 1000"),
             "{message}"
         );
+    }
+
+    #[test]
+    fn strategy_keys_have_ranges() {
+        let mut spec = ScenarioSpec::default();
+        spec.balancer.virtual_nodes = 0;
+        let message = Scenario::resolve(&spec).unwrap_err().to_string();
+        assert_eq!(
+            message,
+            "key 'balancer.virtual_nodes' = 0: a whole number from 1 to 4096"
+        );
+
+        let mut spec = ScenarioSpec::default();
+        spec.balancer.virtual_nodes = 4097;
+        assert!(Scenario::resolve(&spec).is_err());
+
+        spec.balancer.virtual_nodes = 40;
+        spec.registry.strategy = "placement".into();
+        let scenario = Scenario::resolve(&spec).unwrap();
+        assert_eq!(scenario.virtual_nodes, 40);
     }
 
     #[test]

@@ -71,14 +71,20 @@ impl Default for ClientsSpec {
 #[serde(default, deny_unknown_fields)]
 pub struct BalancerSpec {
     /// `random`, `round-robin`, `least-connections` or `power-of-two`. Default `random`,
-    /// what a DNS- or ECMP-spread fleet approximates.
+    /// what a DNS- or ECMP-spread fleet approximates. Ignored (but still checked) under
+    /// `registry.strategy = "placement"`, whose balancer is the consistent-hash ring.
     pub policy: String,
+    /// Points per server on the consistent-hash ring of `registry.strategy =
+    /// "placement"`. Default 160, the points per server of the common ketama
+    /// implementations (libketama: 40 MD5 digests of 4 points each).
+    pub virtual_nodes: u64,
 }
 
 impl Default for BalancerSpec {
     fn default() -> Self {
         Self {
             policy: "random".into(),
+            virtual_nodes: 160,
         }
     }
 }
@@ -139,9 +145,12 @@ fn default_cv() -> f64 {
 #[serde(default, deny_unknown_fields)]
 pub struct RegistrySpec {
     /// `sync` (the connection is established when its registry write completes),
-    /// `async` (established at the end of the handshake, the write queued) or
+    /// `async` (established at the end of the handshake, the write queued),
     /// `async-batched` (as `async`, the queued writes sent to Redis as pipelines, one open
-    /// batch per shard). Default `async`.
+    /// batch per shard), `placement` (no registry: the balancer places each user on the
+    /// server a consistent hash of its id names, which the router computes) or `lazy` (no
+    /// write: the router broadcasts "who holds this user?" to every server on a user's
+    /// first message and caches the answer). Default `async`.
     pub strategy: String,
     /// Writer workers draining each server's registry queue under `async` and
     /// `async-batched`; each has one write (or one pipeline) in flight at a time. Default

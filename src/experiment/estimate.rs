@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::config::{ArrivalProfile, RegistryStrategy, Scenario};
+use crate::config::{ArrivalProfile, RateBasis, RegistryStrategy, Scenario};
 use crate::engine::{NANOS_PER_S, to_seconds};
 
 /// Bytes per queued registry write: `(established_at, client)` in a `VecDeque`.
@@ -36,28 +36,50 @@ impl Estimate {
     pub fn of(scenario: &Scenario) -> Self {
         let clients = u64::from(scenario.clients);
         let per_client = match scenario.strategy {
-            RegistryStrategy::Sync => 2,
+            RegistryStrategy::Sync | RegistryStrategy::Placement | RegistryStrategy::Lazy => 2,
             RegistryStrategy::Async => 3,
             // A pipeline costs a `WriterFree` and at most one `LingerEnd`: at most one
             // event per write once batches hold two writes or more.
             RegistryStrategy::AsyncBatched => 3,
         };
-        let peak_backlog = fluid_peak_backlog(scenario);
+        // Without a registry nothing waits for a write.
+        let peak_backlog = if scenario.strategy.has_registry() {
+            fluid_peak_backlog(scenario)
+        } else {
+            0.0
+        };
         let entry_bytes = match scenario.strategy {
             RegistryStrategy::Sync => SHARD_ENTRY_BYTES,
             RegistryStrategy::Async | RegistryStrategy::AsyncBatched => REGISTRY_ENTRY_BYTES,
+            RegistryStrategy::Placement | RegistryStrategy::Lazy => 0.0,
         };
         let buckets = scenario.buckets() as f64;
         let fixed = BASELINE_BYTES
             + 3.0 * HISTOGRAM_BYTES
             + buckets * 8.0 * 26.0
             + f64::from(scenario.servers) * (f64::from(scenario.handshake_workers) * 8.0 + 512.0)
-            + f64::from(scenario.shards) * 512.0;
+            + f64::from(scenario.shards) * 512.0
+            + strategy_bytes(scenario);
         Self {
             events: clients * per_client,
             peak_backlog: peak_backlog as u64,
             memory_bytes: (fixed + peak_backlog * entry_bytes * GROWTH_SLACK) as u64,
         }
+    }
+}
+
+/// What the registry-less strategies keep: the ring's points (16 bytes each) under
+/// `placement`; under `lazy` with a rate per connected user, each connected client's
+/// pending first-message draw (24 bytes), resolved at the end.
+fn strategy_bytes(scenario: &Scenario) -> f64 {
+    match scenario.strategy {
+        RegistryStrategy::Placement => {
+            f64::from(scenario.servers) * f64::from(scenario.virtual_nodes) * 16.0
+        }
+        RegistryStrategy::Lazy if scenario.message_rate_basis == RateBasis::PerConnectedUser => {
+            f64::from(scenario.clients) * 24.0 * GROWTH_SLACK
+        }
+        _ => 0.0,
     }
 }
 

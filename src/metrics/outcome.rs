@@ -44,6 +44,17 @@ pub struct RunOutcome {
     pub events: u64,
     pub fingerprint: String,
     pub series: SeriesColumns,
+    /// The most connections one server held at the horizon (admitted clients, waiting,
+    /// in a handshake or connected, less those that gave up).
+    pub server_connections_max: u64,
+    /// That maximum over the mean per server (0 when no server holds any): 1 is a
+    /// perfect spread.
+    pub server_load_imbalance: f64,
+    /// Under `lazy`, first messages whose recipient's location the router did not know,
+    /// each a broadcast query to every server.
+    pub broadcast_queries: u64,
+    /// The queries' messages: one per server per query.
+    pub broadcast_messages: u64,
 }
 
 /// The time series as finished columns, one entry per bucket.
@@ -64,4 +75,6 @@ pub struct SeriesColumns {
     pub messages_missed: Vec<u64>,
     pub disconnected: Vec<u64>,
     pub deregistered: Vec<u64>,
+    /// Broadcast queries (`lazy`) started in the bucket.
+    pub broadcast_queries: Vec<u64>,
 }

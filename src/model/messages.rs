@@ -72,6 +72,26 @@ pub struct MessageLedger {
     missed_stale: u64,
     miss_delay: LatencyHistogram,
     covered_ns: u128,
+    /// First messages of `lazy` clients (each triggered a broadcast), per bucket.
+    first_messages_per_bucket: Vec<u64>,
+    /// `lazy` lives whose first message waits for the intensity of the buckets after
+    /// their connection (per connected user only; resolved at the end).
+    ///
+    /// TODO: this keeps 24 bytes per connected client to the end of the run (12 GB for
+    /// 500M); resolving each draw as soon as the buckets up to its first message are
+    /// settled, with a heap keyed by the cumulative level it waits for, would keep only
+    /// the clients still waiting for one.
+    deferred_first: Vec<LazyLife>,
+}
+
+/// A life of a `lazy` client whose first message is placed once the intensity is known.
+#[derive(Debug, Clone, Copy)]
+struct LazyLife {
+    connected_at: SimTime,
+    /// The end of the life, clipped to the horizon.
+    end: SimTime,
+    /// The unit exponential draw that places the first message.
+    unit: f64,
 }
 
 /// A miss window that closed before its intensity was known.
@@ -161,6 +181,9 @@ pub struct MessageTotals {
     /// Client time accounted for (offline + miss windows + reachable), for the
     /// conservation check.
     pub covered_ns: u128,
+    /// First messages of `lazy` clients, each of which triggered a broadcast query
+    /// (included in `routed` and in `sent_per_bucket`), per bucket.
+    pub first_messages_per_bucket: Vec<u64>,
 }
 
 impl MessageLedger {
@@ -202,6 +225,8 @@ impl MessageLedger {
             missed_stale: 0,
             miss_delay: LatencyHistogram::default(),
             covered_ns: 0,
+            first_messages_per_bucket: vec![0; buckets.count()],
+            deferred_first: Vec::new(),
         };
         ledger.gap_to_next_miss_ns = ledger.draw_gap();
         ledger
@@ -313,6 +338,69 @@ impl MessageLedger {
         self.routed(window_end, self.horizon_ns);
     }
 
+    /// A client of the `lazy` strategy connected at `connected_at` for good: offline
+    /// before, never missed after (see [`Self::lazy_life`]).
+    #[inline]
+    pub fn lazy_timeline(&mut self, connected_at: SimTime, unit: f64) {
+        self.offline_until(connected_at);
+        self.lazy_life(connected_at, self.horizon_ns, unit);
+    }
+
+    /// A life of a `lazy` client, connected during `[connected_at, ends_at)`. Its first
+    /// message in that life, if any comes before the life ends, finds no cached location
+    /// (or one that failed with a crashed server) and triggers a broadcast; it is at the
+    /// first arrival of the client's own Poisson stream after `connected_at`, which
+    /// `unit`, a unit exponential draw, fixes exactly (in expected messages per client: a
+    /// time change when the rate follows the connected count). By memorylessness the
+    /// messages after it are an independent Poisson stream, routed through the cached
+    /// location.
+    pub fn lazy_life(&mut self, connected_at: SimTime, ends_at: SimTime, unit: f64) {
+        let end = ends_at.min(self.horizon_ns);
+        if connected_at >= end {
+            return;
+        }
+        self.covered_ns += u128::from(end - connected_at);
+        if self.following.is_some() {
+            self.deferred_first.push(LazyLife {
+                connected_at,
+                end,
+                unit,
+            });
+            return;
+        }
+
+        // A rate of zero makes the gap infinite, and then there is no first message.
+        let gap_ns = unit / self.rate_per_client_ns;
+        if (connected_at as f64 + gap_ns) < end as f64 {
+            let at = connected_at.saturating_add(gap_ns as SimTime);
+            self.first_message(at.min(end - 1), end);
+        }
+    }
+
+    /// Counts a `lazy` client's first message, sent at `at`; the rest of its messages,
+    /// from `at` to the end of its life `end`, are routed.
+    fn first_message(&mut self, at: SimTime, end: SimTime) {
+        self.first_messages_per_bucket[self.buckets.index(at)] += 1;
+        self.routed.add(at, end);
+    }
+
+    /// Finds the first messages of `lazy` lives that waited for the whole run's intensity
+    /// (per connected user), once every bucket is settled.
+    fn resolve_deferred_first(&mut self) {
+        let Some(following) = self.following.take() else {
+            return;
+        };
+        for life in std::mem::take(&mut self.deferred_first) {
+            let by_end = following.cumulative_at(life.end, &self.buckets);
+            let level = following.cumulative_at(life.connected_at, &self.buckets) + life.unit;
+            if level < by_end {
+                let at = following.time_at(level, &self.buckets);
+                self.first_message(at.clamp(life.connected_at, life.end - 1), life.end);
+            }
+        }
+        self.following = Some(following);
+    }
+
     /// Draws the messages sent to one client during `[start, end)`, a window in which they
     /// miss for `kind` and are delivered at `delivered_at` (`None`: not by the horizon).
     #[inline]
@@ -392,24 +480,27 @@ impl MessageLedger {
     /// Draws the offline and routed counts per bucket and totals everything.
     pub fn finish(mut self) -> (MessageTotals, LatencyHistogram) {
         self.settle_and_draw(SimTime::MAX);
+        self.resolve_deferred_first();
         let rates: Vec<f64> = match &self.following {
             Some(following) => following.rates.clone(),
             None => vec![self.rate_per_client_ns; self.buckets.count()],
         };
         let offline = self.draw_counts(&self.offline.integrals(), &rates);
         let routed = self.draw_counts(&self.routed.integrals(), &rates);
+        let first = &self.first_messages_per_bucket;
         let sent_per_bucket = (0..self.missed_per_bucket.len())
-            .map(|b| offline[b] + routed[b] + self.missed_per_bucket[b])
+            .map(|b| offline[b] + routed[b] + first[b] + self.missed_per_bucket[b])
             .collect();
         let totals = MessageTotals {
             sent_per_bucket,
-            routed: routed.iter().sum(),
+            routed: routed.iter().sum::<u64>() + first.iter().sum::<u64>(),
             missed: self.missed_per_bucket.iter().sum(),
             offline: offline.iter().sum(),
             missed_per_bucket: self.missed_per_bucket,
             missed_undelivered: self.missed_undelivered,
             missed_stale: self.missed_stale,
             covered_ns: self.covered_ns,
+            first_messages_per_bucket: self.first_messages_per_bucket,
         };
         (totals, self.miss_delay)
     }

@@ -8,16 +8,21 @@
 //!                                                   writer workers;
 //!                                                   async-batched:
 //!                                                   pipelines per
-//!                                                   shard)
+//!                                                   shard;
+//!                                                   placement: none, a
+//!                                                   hash ring places users;
+//!                                                   lazy: none, broadcast
+//!                                                   on a first message)
 //!  messages: classified against each client's offline / miss-window / routed timeline;
 //!  their lookups load the shards as Poisson read streams.
 //! ```
 //!
 //! What is deliberately left out for now: disconnects of connected clients other than by
 //! a server crash, network latency between servers and shards, shard outages, the
-//! registry strategies beyond `sync`, `async` and `async-batched`, and, within a
-//! pipeline, writes applied one by one (all complete together) and lookups served between
-//! them. A timeout here never cancels work: a client that gives up leaves its handshake or
+//! capacity of the servers answering `lazy`'s broadcast queries (each costs a fixed round
+//! trip), the invalidation of the router's cache under `lazy`, and, within a pipeline,
+//! writes applied one by one (all complete together) and lookups served between them. A
+//! timeout here never cancels work: a client that gives up leaves its handshake or
 //! registry write to run to the end (wasted work, counted). A server crash does change
 //! fates, but its instant is declared in the scenario, so a job learns on admission
 //! whether the crash will cut it off. So nothing changes a job's fate in a way unknown
@@ -35,6 +40,7 @@ pub mod keys;
 pub mod messages;
 pub mod pipeline;
 pub mod retry;
+pub mod ring;
 pub mod server;
 pub mod service;
 pub mod shard;

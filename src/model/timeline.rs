@@ -120,6 +120,22 @@ impl History {
         self.reported_until = ends_at;
     }
 
+    /// Hands one life of a `lazy` client to the ledger: connected during `[connected_at,
+    /// ends_at)`, its first message in it placed by `unit` (see
+    /// [`MessageLedger::lazy_life`]). Nothing is written under `lazy`, so no stale entry
+    /// or held miss stands: the time before is offline.
+    pub fn lazy_life(
+        &mut self,
+        ledger: &mut MessageLedger,
+        connected_at: SimTime,
+        ends_at: SimTime,
+        unit: f64,
+    ) {
+        self.lay_out(ledger, self.reported_until, connected_at, None, None);
+        ledger.lazy_life(connected_at, ends_at, unit);
+        self.reported_until = ends_at;
+    }
+
     /// Hands the rest of the timeline, up to the horizon, to the ledger for a client that
     /// does not connect again: offline, or stale misses never delivered.
     pub fn close(mut self, ledger: &mut MessageLedger, horizon: SimTime) {

@@ -10,7 +10,10 @@
 //!    and the connection is established when it completes, unless that is past the
 //!    client's timeout: then the client has given up, and the write, still applied, is
 //!    wasted work and leaves a stale entry. Under `async` the connection is established now
-//!    and the write joins the server's registry queue.
+//!    and the write joins the server's registry queue. Under `placement` and `lazy`
+//!    nothing is written: the connection is established now and the user is reachable
+//!    at once (under `placement` the balancer was the ring the router computes; under
+//!    `lazy` the client's first message, drawn now, triggers a broadcast).
 //! 3. `WriterFree` (async only): a writer whose write completed takes the next queued
 //!    write to its shard. Under `async-batched` the write joins its shard's open batch
 //!    instead, a writer's pipeline takes a closed batch, and `LingerEnd` closes a batch
@@ -32,10 +35,11 @@
 
 use std::collections::VecDeque;
 
+use rand_distr::{Distribution, Exp1};
 use rustc_hash::FxHashMap;
 
 use crate::config::{OnDisconnect, RateBasis, RegistryStrategy, Scenario};
-use crate::engine::{EventQueue, RandomStreams, SimTime, Trajectory};
+use crate::engine::{EventQueue, RandomStreams, SimTime, Stream, Trajectory};
 use crate::metrics::{Buckets, LatencyHistogram, RunOutcome, SeriesColumns, Tally, TimeSeries};
 
 use super::arrivals::Arrivals;
@@ -44,6 +48,7 @@ use super::keys::ShardMap;
 use super::messages::MessageLedger;
 use super::pipeline::PipelineQueue;
 use super::retry::Backoff;
+use super::ring::Ring;
 use super::server::{ConnectionServer, Rejection};
 use super::service::ServiceSampler;
 use super::shard::Shard;
@@ -62,6 +67,7 @@ mod stream {
     pub const MESSAGE_MISSES: u32 = 5;
     pub const MESSAGE_COUNTS: u32 = 6;
     pub const RETRIES: u32 = 7;
+    pub const FIRST_MESSAGES: u32 = 8;
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -134,6 +140,9 @@ struct World<'a> {
     arrivals: Arrivals,
     next_client: u32,
     balancer: Balancer,
+    /// The consistent-hash ring that places users under `placement`, in place of the
+    /// balancer's policy.
+    ring: Option<Ring>,
     servers: Vec<ConnectionServer>,
     registry_queues: Vec<RegistryQueue>,
     /// Each server's batches and writers under `async-batched`; empty otherwise.
@@ -151,12 +160,16 @@ struct World<'a> {
     histories: FxHashMap<u32, History>,
     series: TimeSeries,
     messages: MessageLedger,
+    /// Draws each `lazy` client's first message after its connection.
+    first_message_rng: Stream,
     connect_latency: LatencyHistogram,
     reconnect_latency: LatencyHistogram,
     registry_lag: LatencyHistogram,
     tally: Tally,
     counts: Counts,
     registry_backlog: u64,
+    /// When the last user became reachable: its write applied, or, without a registry,
+    /// its connection established.
     last_write_applied_at: SimTime,
 }
 
@@ -247,6 +260,8 @@ impl<'a> World<'a> {
                 scenario.servers,
                 streams.stream(stream::BALANCER, 0),
             ),
+            ring: (scenario.strategy == RegistryStrategy::Placement)
+                .then(|| Ring::new(scenario.servers, scenario.virtual_nodes)),
             servers,
             registry_queues,
             pipelines: Self::pipeline_queues(scenario),
@@ -265,6 +280,7 @@ impl<'a> World<'a> {
                 streams.stream(stream::MESSAGE_MISSES, 0),
                 streams.stream(stream::MESSAGE_COUNTS, 0),
             ),
+            first_message_rng: streams.stream(stream::FIRST_MESSAGES, 0),
             connect_latency: LatencyHistogram::default(),
             reconnect_latency: LatencyHistogram::default(),
             registry_lag: LatencyHistogram::default(),
@@ -280,7 +296,8 @@ impl<'a> World<'a> {
         // Per connected user, the stream is drawn at its rate with every client connected
         // and thinned as they connect.
         let follows_connected = scenario.message_rate_basis == RateBasis::PerConnectedUser;
-        let lookup_rate = if scenario.lookups_load_shards {
+        // Without a registry there is nothing to look up.
+        let lookup_rate = if scenario.lookups_load_shards && scenario.strategy.has_registry() {
             let everyone = f64::from(scenario.clients);
             scenario
                 .message_rate_basis
@@ -355,7 +372,7 @@ impl<'a> World<'a> {
             TimeSeries::count(&mut self.series.retries, bucket);
         }
 
-        let server = self.choose_server(now);
+        let server = self.choose_server(now, client);
         let scenario = self.scenario;
         let admission = self.servers[server as usize].admit(
             now,
@@ -408,8 +425,13 @@ impl<'a> World<'a> {
         }
     }
 
-    /// The balancer's choice among the servers still up at `now`.
-    fn choose_server(&mut self, now: SimTime) -> u32 {
+    /// The server `client` is sent to among those still up at `now`: under `placement` the
+    /// one the ring names (so a retry goes back to the same server, and a crashed server's
+    /// users to the next live point's), else the balancer's choice.
+    fn choose_server(&mut self, now: SimTime, client: u32) -> u32 {
+        if let Some(ring) = &self.ring {
+            return ring.server_of(client);
+        }
         let servers = &self.servers;
         if self.scenario.server_crashes.is_empty() {
             return self.balancer.choose(|s| servers[s as usize].connections);
@@ -490,6 +512,10 @@ impl<'a> World<'a> {
     }
 
     fn handshake_done(&mut self, now: SimTime, client: u32, server: u32, attempt_start: SimTime) {
+        if !self.scenario.strategy.has_registry() {
+            self.connected_without_registry(now, client, server, attempt_start);
+            return;
+        }
         self.tally.writes_issued += 1;
         match self.scenario.strategy {
             RegistryStrategy::Sync => self.write_synchronously(now, client, server, attempt_start),
@@ -503,7 +529,35 @@ impl<'a> World<'a> {
                     self.join_batch(now, client, server);
                 }
             }
+            RegistryStrategy::Placement | RegistryStrategy::Lazy => {
+                unreachable!("strategies without a registry return above")
+            }
         }
+    }
+
+    /// `placement` and `lazy`: the connection is established at the end of the handshake
+    /// and nothing is written. The user is reachable at once (the router computes its
+    /// server, or finds it by a broadcast), so it counts as registered with a lag of zero.
+    fn connected_without_registry(
+        &mut self,
+        now: SimTime,
+        client: u32,
+        server: u32,
+        attempt_start: SimTime,
+    ) {
+        let history = self.histories.remove(&client);
+        let episode = episode(history.as_ref(), attempt_start);
+        let until = self.connection_ends_at(server);
+        self.established(now, episode, until);
+        self.reachable(now, now);
+        self.live(client, history, now, Some(now), server);
+    }
+
+    /// Under `lazy`, the unit exponential draw that places the first message of a user's
+    /// life (see [`MessageLedger::lazy_life`]); `None` under every other strategy.
+    fn lazy_first_message(&mut self) -> Option<f64> {
+        (self.scenario.strategy == RegistryStrategy::Lazy)
+            .then(|| Exp1.sample(&mut self.first_message_rng))
     }
 
     /// When a connection to `server` ends: its crash, or the horizon.
@@ -569,14 +623,22 @@ impl<'a> World<'a> {
     ) {
         let horizon = self.scenario.horizon_ns;
         let ends_at = self.connection_ends_at(server);
+        let lazy_first_message = self.lazy_first_message();
         let Some(mut history) = history.or_else(|| (ends_at < horizon).then(History::default))
         else {
             // The common case: connected for good, no past to account for.
-            self.messages
-                .client_timeline(connected_at, registered_at, None);
+            match lazy_first_message {
+                Some(unit) => self.messages.lazy_timeline(connected_at, unit),
+                None => self
+                    .messages
+                    .client_timeline(connected_at, registered_at, None),
+            }
             return;
         };
-        history.life(&mut self.messages, connected_at, registered_at, ends_at);
+        match lazy_first_message {
+            Some(unit) => history.lazy_life(&mut self.messages, connected_at, ends_at, unit),
+            None => history.life(&mut self.messages, connected_at, registered_at, ends_at),
+        }
         if ends_at >= horizon {
             history.close(&mut self.messages, horizon);
             return;
@@ -584,7 +646,10 @@ impl<'a> World<'a> {
 
         // The server crashed under a connected client: its entry, applied before the crash
         // or after it, now names a dead server, and the client reconnects after a back-off.
-        if let Some(applied) = registered_at.filter(|&r| r < horizon) {
+        // Without a registry there is no entry: the ring skips the dead server, and under
+        // `lazy` the router's cached location fails and the next message broadcasts again.
+        let entry = registered_at.filter(|&r| r < horizon && self.scenario.strategy.has_registry());
+        if let Some(applied) = entry {
             if applied < ends_at {
                 let bucket = self.series.bucket_of(ends_at);
                 TimeSeries::count(&mut self.series.deregistered, bucket);
@@ -711,6 +776,9 @@ impl<'a> World<'a> {
     /// [`Self::live`]), since the crash's instant is known from the start.
     fn crash(&mut self, now: SimTime, server: u32) {
         self.balancer.count_changed(server, u32::MAX);
+        if let Some(ring) = &mut self.ring {
+            ring.set_down(server);
+        }
         let backlog = std::mem::take(&mut self.registry_queues[server as usize].backlog);
         for (established_at, client) in backlog {
             self.write_lost(now, client, established_at);
@@ -756,12 +824,19 @@ impl<'a> World<'a> {
     /// and ends no registry lag.
     fn registered(&mut self, applied_at: SimTime, established_at: SimTime, still_connected: bool) {
         self.tally.writes_applied += 1;
-        self.last_write_applied_at = self.last_write_applied_at.max(applied_at);
         if !still_connected {
+            self.last_write_applied_at = self.last_write_applied_at.max(applied_at);
             return;
         }
-        self.registry_lag.record(applied_at - established_at);
-        let bucket = self.series.bucket_of(applied_at);
+        self.reachable(applied_at, established_at);
+    }
+
+    /// The router can reach a user connected at `established_at` from `reachable_at` on
+    /// (when its write is applied, or at once without a registry).
+    fn reachable(&mut self, reachable_at: SimTime, established_at: SimTime) {
+        self.registry_lag.record(reachable_at - established_at);
+        self.last_write_applied_at = self.last_write_applied_at.max(reachable_at);
+        let bucket = self.series.bucket_of(reachable_at);
         TimeSeries::count(&mut self.series.registered, bucket);
     }
 
@@ -807,7 +882,10 @@ impl<'a> World<'a> {
             shard.finish(horizon, &self.shard_service, &mut self.series);
         }
 
-        let (messages, miss_delay) = self.messages.finish();
+        let (server_connections_max, server_load_imbalance) = self.load_imbalance();
+        let (mut messages, miss_delay) = self.messages.finish();
+        let broadcasts_per_bucket = std::mem::take(&mut messages.first_messages_per_bucket);
+        let broadcast_queries: u64 = broadcasts_per_bucket.iter().sum();
         self.tally.messages_sent = messages.sent_per_bucket.iter().sum();
         self.tally.messages_routed = messages.routed;
         self.tally.messages_missed = messages.missed;
@@ -838,6 +916,7 @@ impl<'a> World<'a> {
             registered: self.series.registered,
             disconnected: self.series.disconnected,
             deregistered: self.series.deregistered,
+            broadcast_queries: broadcasts_per_bucket,
         };
         let all_registered = self.tally.writes_pending == 0 && self.tally.clients_in_progress == 0;
         let counts = self.counts;
@@ -877,6 +956,25 @@ impl<'a> World<'a> {
             events: self.queue.dispatched(),
             fingerprint: self.trajectory.hex(),
             series,
+            server_connections_max,
+            server_load_imbalance,
+            broadcast_queries,
+            broadcast_messages: broadcast_queries * u64::from(self.scenario.servers),
         }
+    }
+
+    /// The most connections one server holds at the horizon, and that over the mean.
+    fn load_imbalance(&self) -> (u64, f64) {
+        let counts = self
+            .servers
+            .iter()
+            .map(|server| u64::from(server.connections));
+        let most = counts.clone().max().unwrap_or(0);
+        let total: u64 = counts.sum();
+        if total == 0 {
+            return (0, 0.0);
+        }
+        let mean = total as f64 / f64::from(self.scenario.servers);
+        (most, most as f64 / mean)
     }
 }

@@ -66,6 +66,14 @@ pub struct SummaryRow {
     pub writes_lost: u64,
     /// Entries deleted by a server when a connection closed (`registry.on_disconnect`).
     pub registry_deletes: u64,
+    /// The most connections one server held at the horizon.
+    pub server_connections_max: u64,
+    /// `server_connections_max` over the mean connections per server, at the horizon.
+    pub server_load_imbalance: f64,
+    /// First messages (`lazy`) that made the router broadcast "who holds this user?".
+    pub broadcast_queries: u64,
+    /// Those queries' messages: one to each connection server per query.
+    pub broadcast_messages: u64,
 }
 
 impl SummaryRow {
@@ -122,6 +130,10 @@ impl SummaryRow {
             reconnect_p99_ms: outcome.reconnect_latency.quantile_ms(0.99),
             writes_lost: tally.writes_lost,
             registry_deletes: outcome.deletes,
+            server_connections_max: outcome.server_connections_max,
+            server_load_imbalance: outcome.server_load_imbalance,
+            broadcast_queries: outcome.broadcast_queries,
+            broadcast_messages: outcome.broadcast_messages,
         }
     }
 }

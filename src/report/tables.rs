@@ -50,6 +50,8 @@ pub struct SeriesRow {
     pub disconnected: u64,
     /// Registered clients among them, whose entries now name a dead server.
     pub deregistered: u64,
+    /// Broadcast queries (`lazy`) sent in the bucket, each to every connection server.
+    pub broadcast_queries: u64,
 }
 
 pub fn timeseries_csv(outcome: &RunOutcome) -> Result<Vec<u8>> {
@@ -80,6 +82,7 @@ pub fn timeseries_csv(outcome: &RunOutcome) -> Result<Vec<u8>> {
                 messages_missed: series.messages_missed[b],
                 disconnected: series.disconnected[b],
                 deregistered: series.deregistered[b],
+                broadcast_queries: series.broadcast_queries[b],
             }
         })
         .collect();
