@@ -1,4 +1,5 @@
-//! Faults declared in the scenario, at virtual times: connection server crashes.
+//! Faults declared in the scenario, at virtual times: connection server crashes and Redis
+//! primary outages.
 //!
 //! A fault is part of the scenario, not of chance: it happens at the instant the file
 //! names, in every variant and replication alike, so that a comparison of strategies under
@@ -15,6 +16,24 @@ use crate::engine::{SimTime, seconds};
 pub struct FaultsSpec {
     /// `[[faults.server_crashes]]`: connection servers that die during the run.
     pub server_crashes: Vec<ServerCrashSpec>,
+    /// `[[faults.shard_outages]]`: Redis primaries that go down for a while, until a
+    /// replica is promoted.
+    pub shard_outages: Vec<ShardOutageSpec>,
+}
+
+/// One `[[faults.shard_outages]]` entry.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShardOutageSpec {
+    /// Index of the primary, from 0.
+    pub shard: u64,
+    /// When it goes down, in seconds of virtual time.
+    pub at_s: f64,
+    /// How long until its replica is promoted and serves in its place (the failover), in
+    /// seconds. Redis Cluster promotes a replica once the primary has been unreachable for
+    /// `cluster-node-timeout` (15 s by default in redis.conf) plus an election of about a
+    /// second, so 15 to 20 s is typical.
+    pub duration_s: f64,
 }
 
 /// One `[[faults.server_crashes]]` entry.
@@ -33,6 +52,71 @@ pub struct ServerCrashSpec {
 pub struct ServerCrash {
     pub server: u32,
     pub at_ns: SimTime,
+}
+
+/// A validated primary outage: down during `[start_ns, end_ns)`, served again by its
+/// promoted replica from `end_ns`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct ShardOutage {
+    pub shard: u32,
+    pub start_ns: SimTime,
+    pub end_ns: SimTime,
+}
+
+/// Validates the outages against the cluster and the horizon. Outages of one primary may
+/// not overlap (a primary that is down cannot go down again).
+pub fn resolve_outages(
+    spec: &FaultsSpec,
+    shards: u32,
+    horizon_ns: SimTime,
+) -> Result<Vec<ShardOutage>, ConfigError> {
+    let mut outages: Vec<ShardOutage> = Vec::with_capacity(spec.shard_outages.len());
+    for (index, outage) in spec.shard_outages.iter().enumerate() {
+        let key = |field: &str| format!("faults.shard_outages[{index}].{field}");
+        if outage.shard >= u64::from(shards) {
+            return Err(ConfigError::out_of_range(
+                &key("shard"),
+                outage.shard,
+                format!("a primary index from 0 to {} (redis.shards - 1)", shards - 1),
+            ));
+        }
+        let horizon_s = horizon_ns as f64 / 1e9;
+        if !(outage.at_s.is_finite() && outage.at_s >= 0.0 && seconds(outage.at_s) < horizon_ns)
+        {
+            return Err(ConfigError::out_of_range(
+                &key("at_s"),
+                outage.at_s,
+                format!("a number of seconds from 0 to below run.horizon_s ({horizon_s})"),
+            ));
+        }
+        if !(outage.duration_s.is_finite() && seconds(outage.duration_s) > 0) {
+            return Err(ConfigError::out_of_range(
+                &key("duration_s"),
+                outage.duration_s,
+                "a number of seconds greater than 0",
+            ));
+        }
+        let resolved = ShardOutage {
+            shard: outage.shard as u32,
+            start_ns: seconds(outage.at_s),
+            end_ns: seconds(outage.at_s).saturating_add(seconds(outage.duration_s)),
+        };
+        let overlaps = outages.iter().any(|o| {
+            o.shard == resolved.shard
+                && o.start_ns < resolved.end_ns
+                && resolved.start_ns < o.end_ns
+        });
+        if overlaps {
+            return Err(ConfigError::out_of_range(
+                &key("at_s"),
+                outage.at_s,
+                "a time outside the earlier outages of the same primary",
+            ));
+        }
+        outages.push(resolved);
+    }
+    outages.sort_by_key(|o| (o.shard, o.start_ns));
+    Ok(outages)
 }
 
 /// Validates the crashes against the fleet and the horizon.
@@ -95,7 +179,62 @@ mod tests {
                 .iter()
                 .map(|&(server, at_s)| ServerCrashSpec { server, at_s })
                 .collect(),
+            shard_outages: Vec::new(),
         }
+    }
+
+    fn outages(outages: &[(u64, f64, f64)]) -> FaultsSpec {
+        FaultsSpec {
+            server_crashes: Vec::new(),
+            shard_outages: outages
+                .iter()
+                .map(|&(shard, at_s, duration_s)| ShardOutageSpec {
+                    shard,
+                    at_s,
+                    duration_s,
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn outages_resolve_sorted_by_primary_and_time() {
+        let spec = outages(&[(1, 5.0, 2.0), (0, 3.0, 15.0), (1, 1.0, 1.0)]);
+        let resolved = resolve_outages(&spec, 2, seconds(10.0)).unwrap();
+        let windows: Vec<_> = resolved
+            .iter()
+            .map(|o| (o.shard, o.start_ns, o.end_ns))
+            .collect();
+        assert_eq!(
+            windows,
+            vec![
+                (0, 3_000_000_000, 18_000_000_000),
+                (1, 1_000_000_000, 2_000_000_000),
+                (1, 5_000_000_000, 7_000_000_000),
+            ]
+        );
+    }
+
+    #[test]
+    fn impossible_outages_name_the_key() {
+        let horizon = seconds(10.0);
+        let message = |spec: FaultsSpec| resolve_outages(&spec, 4, horizon).unwrap_err().to_string();
+        assert_eq!(
+            message(outages(&[(4, 1.0, 1.0)])),
+            "key 'faults.shard_outages[0].shard' = 4: a primary index from 0 to 3 \
+             (redis.shards - 1)"
+        );
+        assert_eq!(
+            message(outages(&[(0, 1.0, 0.0)])),
+            "key 'faults.shard_outages[0].duration_s' = 0: a number of seconds greater than 0"
+        );
+        assert_eq!(
+            message(outages(&[(0, 1.0, 5.0), (0, 3.0, 1.0)])),
+            "key 'faults.shard_outages[1].at_s' = 3: a time outside the earlier outages of \
+             the same primary"
+        );
+        assert!(message(outages(&[(0, 10.0, 1.0)])).contains("at_s"));
+        assert!(message(outages(&[(0, f64::NAN, 1.0)])).contains("at_s"));
     }
 
     #[test]

@@ -19,9 +19,9 @@ pub mod schema;
 
 pub use error::ConfigError;
 pub use experiment::{Experiment, Variant};
-pub use faults::ServerCrash;
+pub use faults::{ServerCrash, ShardOutage};
 pub use resolve::{
-    ArrivalProfile, BalancerPolicy, Batching, KeyLayout, OnDisconnect, RateBasis, RegistryStrategy,
-    Scenario, ServiceTime,
+    ArrivalProfile, BalancerPolicy, Batching, KeyLayout, OnDisconnect, OutageMode, RateBasis,
+    RegistryStrategy, Scenario, ServiceTime,
 };
 pub use retry::{Jitter, RetryPolicy};

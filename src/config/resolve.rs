@@ -40,6 +40,24 @@ pub struct Scenario {
     pub bucket_ns: SimTime,
     /// Connection server crashes, in the order the file lists them.
     pub server_crashes: Vec<super::ServerCrash>,
+    /// Redis primary outages, by primary and then time.
+    pub shard_outages: Vec<super::ShardOutage>,
+    /// What an operation meets at a primary that is down.
+    pub outage_mode: OutageMode,
+}
+
+/// What an operation sent to a Redis primary that is down meets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum OutageMode {
+    /// It waits, and is served by the promoted replica at the failover; an operation in
+    /// service when the primary went down is served again, whole. Writers and sync clients
+    /// stay blocked on it meanwhile.
+    Wait,
+    /// It fails at once: a sync client's attempt fails (it retries after its back-off); an
+    /// async writer sets the write aside, sends it again at the failover, and goes on with
+    /// other writes; a lookup fails, and its message goes to the fallback.
+    Fail,
 }
 
 /// What becomes of a user's registry entry when its connection closes.
@@ -372,6 +390,7 @@ impl Scenario {
                 largest.shown()
             ),
         )?;
+        let shards = count_u32("redis.shards", spec.redis.shards, 1, 16_384)?;
 
         Ok(Self {
             seed: spec.seed,
@@ -425,7 +444,7 @@ impl Scenario {
             batching: resolve_batching(spec)?,
             key_layout: resolve_key_layout(spec)?,
             on_disconnect: resolve_on_disconnect(spec)?,
-            shards: count_u32("redis.shards", spec.redis.shards, 1, 16_384)?,
+            shards,
             shard_service: resolve_service("redis.service", &spec.redis.service)?,
             message_rate_per_s,
             message_rate_basis,
@@ -433,6 +452,12 @@ impl Scenario {
             horizon_ns,
             bucket_ns,
             server_crashes: super::faults::resolve_crashes(&spec.faults, servers, horizon_ns)?,
+            shard_outages: super::faults::resolve_outages(&spec.faults, shards, horizon_ns)?,
+            outage_mode: choose(
+                "redis.outage_mode",
+                &spec.redis.outage_mode,
+                &[("wait", OutageMode::Wait), ("fail", OutageMode::Fail)],
+            )?,
         })
     }
 

@@ -213,6 +213,12 @@ pub struct RedisSpec {
     pub service: ServiceSpec,
     /// The cost of a pipeline of writes (`async-batched`).
     pub pipeline: PipelineSpec,
+    /// What an operation sent to a primary that is down (`faults.shard_outages`) meets:
+    /// `wait` (it is served by the promoted replica at the failover: what a client that
+    /// retries on a `CLUSTERDOWN` or a timeout sees; the default) or `fail` (it fails at
+    /// once: sync clients fail their attempt, async writers send the write again at the
+    /// failover, lookups fail).
+    pub outage_mode: String,
 }
 
 impl Default for RedisSpec {
@@ -225,6 +231,7 @@ impl Default for RedisSpec {
                 cv: 1.0,
             },
             pipeline: PipelineSpec::default(),
+            outage_mode: "wait".into(),
         }
     }
 }

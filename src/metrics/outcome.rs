@@ -15,6 +15,11 @@ pub struct RunOutcome {
     pub messages_missed_undelivered: u64,
     /// Misses routed to a stale entry; included in the tally's missed messages.
     pub messages_missed_stale: u64,
+    /// Misses whose entry's primary was down (included in `tally.messages_missed`).
+    pub messages_missed_outage: u64,
+    /// Writes that failed at a primary that was down (`redis.outage_mode = "fail"`),
+    /// included in `tally.writes_lost`.
+    pub writes_failed: u64,
     /// Connection attempts, first tries and retries.
     pub attempts: u64,
     pub rejected_server_full: u64,

@@ -50,6 +50,8 @@ use crate::metrics::{Buckets, IntervalAccumulator, LatencyHistogram};
 pub enum MissKind {
     NoEntry,
     Stale,
+    /// The entry's primary is down.
+    Outage,
 }
 
 pub struct MessageLedger {
@@ -70,6 +72,7 @@ pub struct MessageLedger {
     missed_per_bucket: Vec<u64>,
     missed_undelivered: u64,
     missed_stale: u64,
+    missed_outage: u64,
     miss_delay: LatencyHistogram,
     covered_ns: u128,
     /// First messages of `lazy` clients (each triggered a broadcast), per bucket.
@@ -178,6 +181,8 @@ pub struct MessageTotals {
     pub missed_undelivered: u64,
     /// Misses routed to a stale entry (included in `missed`).
     pub missed_stale: u64,
+    /// Misses whose entry's primary was down (included in `missed`).
+    pub missed_outage: u64,
     /// Client time accounted for (offline + miss windows + reachable), for the
     /// conservation check.
     pub covered_ns: u128,
@@ -223,6 +228,7 @@ impl MessageLedger {
             missed_per_bucket: vec![0; buckets.count()],
             missed_undelivered: 0,
             missed_stale: 0,
+            missed_outage: 0,
             miss_delay: LatencyHistogram::default(),
             covered_ns: 0,
             first_messages_per_bucket: vec![0; buckets.count()],
@@ -320,6 +326,7 @@ impl MessageLedger {
         connected_at: SimTime,
         registered_at: Option<SimTime>,
         stale_since: Option<SimTime>,
+        outages: &[(SimTime, SimTime)],
     ) {
         let delivered_at = registered_at.filter(|&r| r < self.horizon_ns);
         let offline_end = stale_since.map_or(connected_at, |s| s.min(connected_at));
@@ -335,7 +342,30 @@ impl MessageLedger {
             MissKind::NoEntry
         };
         self.miss_window(connected_at, window_end, delivered_at, kind);
-        self.routed(window_end, self.horizon_ns);
+        self.routed_through(window_end, self.horizon_ns, outages);
+    }
+
+    /// A client whose messages are routed to it during `[from, to)`, but for the
+    /// `[down, failover)` windows of `outages`, in which its entry's primary is down: the
+    /// lookup fails (or waits), and the message goes to the fallback, which delivers it at
+    /// the failover. Those are outage misses.
+    #[inline]
+    pub fn routed_through(&mut self, from: SimTime, to: SimTime, outages: &[(SimTime, SimTime)]) {
+        let mut cursor = from;
+        for &(down, failover) in outages {
+            if failover <= cursor {
+                continue;
+            }
+            if down >= to {
+                break;
+            }
+            let end = failover.min(to);
+            self.routed(cursor, down.max(cursor));
+            let delivered_at = (failover < self.horizon_ns).then_some(failover);
+            self.miss_window(down.max(cursor), end, delivered_at, MissKind::Outage);
+            cursor = end;
+        }
+        self.routed(cursor, to);
     }
 
     /// A client of the `lazy` strategy connected at `connected_at` for good: offline
@@ -460,8 +490,10 @@ impl MessageLedger {
             Some(at) => self.miss_delay.record(at - sent_at),
             None => self.missed_undelivered += 1,
         }
-        if kind == MissKind::Stale {
-            self.missed_stale += 1;
+        match kind {
+            MissKind::Stale => self.missed_stale += 1,
+            MissKind::Outage => self.missed_outage += 1,
+            MissKind::NoEntry => {}
         }
         self.gap_to_next_miss_ns = self.draw_gap();
     }
@@ -499,6 +531,7 @@ impl MessageLedger {
             missed_per_bucket: self.missed_per_bucket,
             missed_undelivered: self.missed_undelivered,
             missed_stale: self.missed_stale,
+            missed_outage: self.missed_outage,
             covered_ns: self.covered_ns,
             first_messages_per_bucket: self.first_messages_per_bucket,
         };
@@ -545,7 +578,7 @@ mod tests {
         // 100,000 misses (Poisson, standard deviation about 316).
         let mut ledger = ledger(10_000.0, 1_000);
         for _ in 0..1_000 {
-            ledger.client_timeline(5 * NANOS_PER_S, Some(15 * NANOS_PER_S), None);
+            ledger.client_timeline(5 * NANOS_PER_S, Some(15 * NANOS_PER_S), None, &[]);
         }
         let (totals, delays) = ledger.finish();
         assert!(
@@ -593,7 +626,7 @@ mod tests {
             }
             if second == 15 {
                 for _ in 0..500 {
-                    ledger.client_timeline(5 * NANOS_PER_S, Some(15 * NANOS_PER_S), None);
+                    ledger.client_timeline(5 * NANOS_PER_S, Some(15 * NANOS_PER_S), None, &[]);
                 }
             }
             // At 15 s the windows closing at 15 s are drawn as soon as the bucket
@@ -625,7 +658,7 @@ mod tests {
     #[test]
     fn no_rate_means_no_messages_but_full_timelines() {
         let mut ledger = ledger(0.0, 10);
-        ledger.client_timeline(NANOS_PER_S, None, None);
+        ledger.client_timeline(NANOS_PER_S, None, None, &[]);
         ledger.offline_until(u64::MAX);
         let (totals, _) = ledger.finish();
         assert_eq!(totals.sent_per_bucket.iter().sum::<u64>(), 0);
@@ -639,7 +672,7 @@ mod tests {
         let mut ledger = ledger(10_000.0, 1_000);
         for _ in 0..1_000 {
             let connected = 20 * NANOS_PER_S;
-            ledger.client_timeline(connected, Some(connected), Some(10 * NANOS_PER_S));
+            ledger.client_timeline(connected, Some(connected), Some(10 * NANOS_PER_S), &[]);
         }
         ledger.never_connected(Some(90 * NANOS_PER_S));
         let (totals, _) = ledger.finish();

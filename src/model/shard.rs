@@ -16,12 +16,23 @@
 //! (thinning). That share is the one at the next operation's arrival, not at each lookup's
 //! own instant: an approximation, close while operations arrive often, which they do
 //! whenever the connected count is changing.
+//!
+//! A primary may be down for declared windows (`faults.shard_outages`), until its replica
+//! is promoted. The windows are part of the scenario, so an operation's fate is still
+//! fixed on arrival. Under [`OutageMode::Wait`] an operation that would start while the
+//! primary is down, or that was in service when it went down, starts again, whole, at
+//! the failover (the promoted replica has every write applied before; asynchronous
+//! replication's loss of the last writes is left out). Under [`OutageMode::Fail`] an
+//! operation that arrives while it is down fails at once, and one queued or in service
+//! when it goes down fails then; failed operations leave the primary's queue, which the
+//! replica takes over empty.
 
 use std::collections::VecDeque;
 
 use rand::Rng;
 use rand_distr::{Distribution, Exp1};
 
+use crate::config::OutageMode;
 use crate::engine::{SimTime, Stream, round_to_nanos};
 use crate::metrics::TimeSeries;
 
@@ -37,6 +48,18 @@ pub struct Shard {
     rng: Stream,
     lookups: Option<LookupStream>,
     utilization: UtilizationTracker,
+    /// `[down, failover)` windows, in time order.
+    outages: Vec<(SimTime, SimTime)>,
+    outage_mode: OutageMode,
+}
+
+/// An operation that failed at a primary that was down (`OutageMode::Fail`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Failed {
+    /// When the sender learns of the failure.
+    pub at: SimTime,
+    /// When the promoted replica serves again.
+    pub failover_at: SimTime,
 }
 
 /// The Poisson stream of message lookups that read from this shard.
@@ -79,31 +102,42 @@ impl Shard {
             rng,
             lookups,
             utilization: UtilizationTracker::default(),
+            outages: Vec::new(),
+            outage_mode: OutageMode::Wait,
         }
     }
 
-    /// Serves a registry write (or delete) arriving at `arrival`; returns its completion.
+    /// The same shard, down during each of `outages` (`[down, failover)`, in time order)
+    /// and meeting them as `mode` says.
+    pub fn with_outages(mut self, outages: Vec<(SimTime, SimTime)>, mode: OutageMode) -> Self {
+        self.outages = outages;
+        self.outage_mode = mode;
+        self
+    }
+
+    /// Serves a registry write (or delete) arriving at `arrival`; returns its completion,
+    /// or its failure at a primary that is down.
     #[inline]
     pub fn serve_write(
         &mut self,
         arrival: SimTime,
         service: &ServiceSampler,
         series: &mut TimeSeries,
-    ) -> SimTime {
+    ) -> Result<SimTime, Failed> {
         self.serve_lookups_until(arrival, service, series);
         self.serve(arrival, service, series)
     }
 
     /// Serves a pipeline of registry writes arriving at `arrival` as one operation drawn
     /// from `pipeline`; the lookups due by then are served first, drawn from `lookup`.
-    /// Returns the pipeline's completion, when all its writes are applied.
+    /// Returns the pipeline's completion, when all its writes are applied, or its failure.
     pub fn serve_pipeline(
         &mut self,
         arrival: SimTime,
         lookup: &ServiceSampler,
         pipeline: &ServiceSampler,
         series: &mut TimeSeries,
-    ) -> SimTime {
+    ) -> Result<SimTime, Failed> {
         self.serve_lookups_until(arrival, lookup, series);
         self.serve(arrival, pipeline, series)
     }
@@ -139,8 +173,11 @@ impl Shard {
             {
                 continue;
             }
-            lookups.served += 1;
-            self.serve(at, service, series);
+            // A lookup that fails at a primary that is down loads nothing; its message's
+            // fate is the ledger's (see `MessageLedger::routed_through`).
+            if self.serve(at, service, series).is_ok() {
+                self.lookups.as_mut().expect("a lookup stream").served += 1;
+            }
         }
     }
 
@@ -154,12 +191,16 @@ impl Shard {
         arrival: SimTime,
         service: &ServiceSampler,
         series: &mut TimeSeries,
-    ) -> SimTime {
+    ) -> Result<SimTime, Failed> {
         while self.in_system.front().is_some_and(|&done| done <= arrival) {
             self.in_system.pop_front();
         }
-        let start = self.free_at.max(arrival);
-        let done = start.saturating_add(service.sample(&mut self.rng));
+        let mut start = self.free_at.max(arrival);
+        let service_ns = service.sample(&mut self.rng);
+        if !self.outages.is_empty() {
+            start = self.meet_outages(arrival, start, service_ns)?;
+        }
+        let done = start.saturating_add(service_ns);
         self.free_at = done;
         self.in_system.push_back(done);
         self.peak_in_system = self.peak_in_system.max(self.in_system.len());
@@ -168,7 +209,42 @@ impl Shard {
         series.shard_waiting.add(arrival, start);
         series.shard_busy.add(start, done);
         self.utilization.busy(start, done, series);
-        done
+        Ok(done)
+    }
+
+    /// The start of an operation that arrived at `arrival`, would start at `start` and
+    /// takes `service_ns`, once the outages are met: later under `Wait`, a failure under
+    /// `Fail`. Outages that ended before `start` are dropped for good, since starts only
+    /// grow.
+    fn meet_outages(
+        &mut self,
+        arrival: SimTime,
+        mut start: SimTime,
+        service_ns: SimTime,
+    ) -> Result<SimTime, Failed> {
+        let mut passed = 0;
+        for &(down, failover) in &self.outages {
+            if failover <= start && failover <= arrival {
+                passed += 1;
+                continue;
+            }
+            // Still running when the primary goes down, and sent before the failover; a
+            // failing operation is judged by its arrival, since the queue it waited in is
+            // lost with the primary.
+            let runs_into = start.saturating_add(service_ns) > down;
+            match self.outage_mode {
+                OutageMode::Wait if runs_into && start < failover => start = failover,
+                OutageMode::Fail if runs_into && arrival < failover => {
+                    return Err(Failed {
+                        at: arrival.max(down),
+                        failover_at: failover,
+                    });
+                }
+                _ => break,
+            }
+        }
+        self.outages.drain(..passed);
+        Ok(start)
     }
 
     /// Serves the lookups up to the horizon and closes the utilization record.
@@ -229,7 +305,7 @@ mod tests {
 
         let done: Vec<_> = [0, 0, 5, 50]
             .iter()
-            .map(|&t| shard.serve_write(t, &service, &mut series))
+            .map(|&t| shard.serve_write(t, &service, &mut series).unwrap())
             .collect();
         assert_eq!(done, vec![10, 20, 30, 60]);
         assert_eq!(shard.peak_in_system, 3);
@@ -247,5 +323,42 @@ mod tests {
         let served = shard.lookups_served() as f64;
         // Poisson count with mean 100,000: five standard deviations is about 1,600.
         assert!((served - 100_000.0).abs() < 1_600.0, "{served}");
+    }
+
+    fn shard_with_outage(mode: OutageMode) -> (Shard, TimeSeries) {
+        let streams = RandomStreams::new(1);
+        let shard = Shard::new(streams.stream(0, 0), 0.0, streams.stream(1, 0), false)
+            .with_outages(vec![(100, 200)], mode);
+        (shard, TimeSeries::new(Buckets::new(100, 1_000)))
+    }
+
+    #[test]
+    fn waiting_operations_start_again_at_the_failover() {
+        let (mut shard, mut series) = shard_with_outage(OutageMode::Wait);
+        let service = ServiceSampler::Deterministic(10);
+        // 80 ends before the outage; 95 is in service when it begins and starts again,
+        // whole, at 200; 150 arrives during it and queues behind; 300 is untouched.
+        let done: Vec<_> = [80, 95, 150, 300]
+            .iter()
+            .map(|&t| shard.serve_write(t, &service, &mut series).unwrap())
+            .collect();
+        assert_eq!(done, vec![90, 210, 220, 310]);
+    }
+
+    #[test]
+    fn failing_operations_leave_the_queue_to_the_replica_empty() {
+        let (mut shard, mut series) = shard_with_outage(OutageMode::Fail);
+        let service = ServiceSampler::Deterministic(10);
+        let served: Vec<_> = [80, 95, 96, 150, 199, 200]
+            .iter()
+            .map(|&t| shard.serve_write(t, &service, &mut series))
+            .collect();
+        let failed = |at| Err(Failed { at, failover_at: 200 });
+        // 95 is in service at 100, and 96 queued behind it: both fail when the primary
+        // goes down; 150 and 199 fail on arrival; 200 is served by the replica at once.
+        assert_eq!(
+            served,
+            vec![Ok(90), failed(100), failed(100), failed(150), failed(199), Ok(210)]
+        );
     }
 }

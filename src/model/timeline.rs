@@ -77,13 +77,13 @@ impl History {
 
     /// Hands one life to the ledger: connected at `connected_at`, entry applied at
     /// `registered_at` (`None`: not by the horizon), connection ended at `ends_at` (the
-    /// horizon, or the crash of its server).
+    /// horizon, or the crash of its server); the router cannot read the entry during
+    /// `outages` (see [`MessageLedger::routed_through`]).
     pub fn life(
         &mut self,
         ledger: &mut MessageLedger,
-        connected_at: SimTime,
-        registered_at: Option<SimTime>,
-        ends_at: SimTime,
+        (connected_at, registered_at, ends_at): (SimTime, Option<SimTime>, SimTime),
+        outages: &[(SimTime, SimTime)],
     ) {
         let delivered_at = registered_at.filter(|&r| r < ends_at);
 
@@ -110,7 +110,7 @@ impl History {
         // entry replaces any stale one (writes of one key reach its shard in order, so no
         // older write lands after it).
         if let Some(registered) = delivered_at {
-            ledger.routed(registered, ends_at);
+            ledger.routed_through(registered, ends_at, outages);
             for (start, end, kind) in self.held.drain(..) {
                 ledger.miss_window(start, end, Some(registered), kind);
             }

@@ -51,7 +51,7 @@ use super::retry::Backoff;
 use super::ring::Ring;
 use super::server::{ConnectionServer, Rejection};
 use super::service::ServiceSampler;
-use super::shard::Shard;
+use super::shard::{Failed, Shard};
 use super::timeline::History;
 
 mod pipelined;
@@ -148,6 +148,9 @@ struct World<'a> {
     /// Each server's batches and writers under `async-batched`; empty otherwise.
     pipelines: Vec<PipelineQueue>,
     shards: Vec<Shard>,
+    /// Each primary's `[down, failover)` windows, when any primary has an outage (empty
+    /// otherwise): the router cannot look a user up on a primary that is down.
+    outage_windows: Vec<Vec<(SimTime, SimTime)>>,
     shard_map: ShardMap,
     handshake_service: ServiceSampler,
     shard_service: ServiceSampler,
@@ -188,6 +191,8 @@ struct Counts {
     deletes: u64,
     pipelines_sent: u64,
     pipelined_writes: u64,
+    /// Writes (sync, async or in a pipeline) that failed at a primary that was down.
+    writes_failed: u64,
 }
 
 /// When a client's current connection episode began, and whether it is a reconnect.
@@ -195,6 +200,11 @@ fn episode(history: Option<&History>, attempt_start: SimTime) -> (SimTime, bool)
     history.map_or((attempt_start, false), |h| {
         (h.episode_start, h.reconnecting)
     })
+}
+
+/// The outage windows of `shard` (see [`World::outages_of`]).
+fn windows_of(windows: &[Vec<(SimTime, SimTime)>], shard: Option<usize>) -> &[(SimTime, SimTime)] {
+    shard.map_or(&[], |shard| &windows[shard])
 }
 
 /// Simulates one scenario to its horizon.
@@ -209,7 +219,8 @@ impl<'a> World<'a> {
         let streams = RandomStreams::new(scenario.seed);
         let buckets = Buckets::new(scenario.bucket_ns, scenario.horizon_ns);
         let shard_map = ShardMap::new(scenario.key_layout, scenario.shards);
-        let shards = Self::shards(scenario, &shard_map, &streams);
+        let outage_windows = Self::outage_windows(scenario);
+        let shards = Self::shards(scenario, &shard_map, &streams, &outage_windows);
         let mut servers: Vec<ConnectionServer> = (0..scenario.servers)
             .map(|s| {
                 let rng = streams.stream(stream::HANDSHAKE, s);
@@ -266,6 +277,7 @@ impl<'a> World<'a> {
             registry_queues,
             pipelines: Self::pipeline_queues(scenario),
             shards,
+            outage_windows,
             shard_map,
             handshake_service: ServiceSampler::new(&scenario.handshake),
             shard_service: ServiceSampler::new(&scenario.shard_service),
@@ -291,8 +303,25 @@ impl<'a> World<'a> {
         }
     }
 
+    /// Each primary's outage windows, or none at all when no primary has one.
+    fn outage_windows(scenario: &Scenario) -> Vec<Vec<(SimTime, SimTime)>> {
+        if scenario.shard_outages.is_empty() {
+            return Vec::new();
+        }
+        let mut windows = vec![Vec::new(); scenario.shards as usize];
+        for outage in &scenario.shard_outages {
+            windows[outage.shard as usize].push((outage.start_ns, outage.end_ns));
+        }
+        windows
+    }
+
     /// One shard per primary; message lookups load each in proportion to its users.
-    fn shards(scenario: &Scenario, map: &ShardMap, streams: &RandomStreams) -> Vec<Shard> {
+    fn shards(
+        scenario: &Scenario,
+        map: &ShardMap,
+        streams: &RandomStreams,
+        outage_windows: &[Vec<(SimTime, SimTime)>],
+    ) -> Vec<Shard> {
         // Per connected user, the stream is drawn at its rate with every client connected
         // and thinned as they connect.
         let follows_connected = scenario.message_rate_basis == RateBasis::PerConnectedUser;
@@ -315,6 +344,13 @@ impl<'a> World<'a> {
                     lookup_rate * share,
                     streams.stream(stream::LOOKUPS, index),
                     follows_connected,
+                )
+                .with_outages(
+                    outage_windows
+                        .get(index as usize)
+                        .cloned()
+                        .unwrap_or_default(),
+                    scenario.outage_mode,
                 )
             })
             .collect()
@@ -570,7 +606,10 @@ impl<'a> World<'a> {
     /// The sync strategy: the connection is established when the write is applied, if
     /// the client is still waiting and its server still up by then.
     fn write_synchronously(&mut self, now: SimTime, client: u32, server: u32, start: SimTime) {
-        let applied_at = self.write_to_shard(now, client);
+        let applied_at = match self.write_to_shard(now, client) {
+            Ok(applied_at) => applied_at,
+            Err(failed) => return self.sync_write_failed(failed, client, server, start),
+        };
         let horizon = self.scenario.horizon_ns;
         let crashes_at = self.servers[server as usize].crashes_at;
 
@@ -610,6 +649,22 @@ impl<'a> World<'a> {
         self.live(client, history, applied_at, Some(applied_at), server);
     }
 
+    /// Under `sync`, `client`'s write failed at a primary that was down: its attempt
+    /// fails when the server learns so, unless the client gave up or lost its server
+    /// first.
+    fn sync_write_failed(&mut self, failed: Failed, client: u32, server: u32, start: SimTime) {
+        self.counts.writes_failed += 1;
+        self.tally.writes_lost += 1;
+        let gave_up_at = self.deadline(start).unwrap_or(SimTime::MAX);
+        let at = failed.at.min(gave_up_at);
+        let crashes_at = self.servers[server as usize].crashes_at;
+        if crashes_at <= at {
+            self.attempt_failed(crashes_at, start, client, None, None);
+        } else {
+            self.attempt_failed(at, start, client, Some(server), None);
+        }
+    }
+
     /// Hands one life of `client` (connected at `connected_at`, registered at
     /// `registered_at`) on `server` to the ledger, and schedules its reconnect if the server
     /// crashes under it.
@@ -627,17 +682,23 @@ impl<'a> World<'a> {
         let Some(mut history) = history.or_else(|| (ends_at < horizon).then(History::default))
         else {
             // The common case: connected for good, no past to account for.
+            let outages = self.outages_of(client);
             match lazy_first_message {
                 Some(unit) => self.messages.lazy_timeline(connected_at, unit),
-                None => self
-                    .messages
-                    .client_timeline(connected_at, registered_at, None),
+                None => self.messages.client_timeline(
+                    connected_at,
+                    registered_at,
+                    None,
+                    windows_of(&self.outage_windows, outages),
+                ),
             }
             return;
         };
+        let outages = self.outages_of(client);
+        let life = (connected_at, registered_at, ends_at);
         match lazy_first_message {
             Some(unit) => history.lazy_life(&mut self.messages, connected_at, ends_at, unit),
-            None => history.life(&mut self.messages, connected_at, registered_at, ends_at),
+            None => history.life(&mut self.messages, life, windows_of(&self.outage_windows, outages)),
         }
         if ends_at >= horizon {
             history.close(&mut self.messages, horizon);
@@ -659,6 +720,15 @@ impl<'a> World<'a> {
             history.stale_entry(since, until);
         }
         self.disconnected(ends_at, client, history);
+    }
+
+    /// The primary whose outages the router meets when it looks `client` up: `None` when
+    /// no primary has an outage, or there is no registry to look up.
+    fn outages_of(&self, client: u32) -> Option<usize> {
+        if self.outage_windows.is_empty() || !self.scenario.strategy.has_registry() {
+            return None;
+        }
+        Some(self.shard_map.shard_of(client) as usize)
     }
 
     /// `client` lost its connection at `at` (its server crashed) and reconnects after a
@@ -691,7 +761,10 @@ impl<'a> World<'a> {
             OnDisconnect::Delete if server_up => {
                 self.counts.deletes += 1;
                 let now = self.queue.now();
-                (since, self.write_to_shard(now, client))
+                // A delete that fails at a primary that is down leaves the entry until the
+                // user's next write replaces it.
+                let deleted_at = self.write_to_shard(now, client).unwrap_or(SimTime::MAX);
+                (since, deleted_at)
             }
             OnDisconnect::Delete => (since, SimTime::MAX),
         }
@@ -733,10 +806,17 @@ impl<'a> World<'a> {
     /// applied.
     fn dispatch_write(&mut self, now: SimTime, server: u32, client: u32, established_at: SimTime) {
         self.series.registry_waiting.add(established_at, now);
-        let applied_at = self.write_to_shard(now, client);
-        self.settle_write(client, server, established_at, applied_at);
-        self.queue
-            .schedule(applied_at, Event::WriterFree { server });
+        let free_at = match self.write_to_shard(now, client) {
+            Ok(applied_at) => {
+                self.settle_write(client, server, established_at, applied_at);
+                applied_at
+            }
+            Err(failed) => {
+                self.write_failed(failed, client, server, established_at);
+                failed.at
+            }
+        };
+        self.queue.schedule(free_at, Event::WriterFree { server });
     }
 
     /// `client`'s write, sent by `server` for a connection established at
@@ -765,9 +845,39 @@ impl<'a> World<'a> {
     fn write_lost(&mut self, now: SimTime, client: u32, established_at: SimTime) {
         self.registry_backlog -= 1;
         self.tally.writes_lost += 1;
+        self.cut_before_registration(now, client, established_at);
+    }
+
+    /// `client`'s write, sent by `server` for a connection established at
+    /// `established_at`, failed at a primary that was down: the server cannot register
+    /// the user, so it closes the connection, and the client reconnects after a back-off
+    /// (its next write succeeds once the replica is promoted). A crash of the server
+    /// first cuts the connection instead.
+    ///
+    /// TODO: under `messages.rate_basis = "per-connected-user"` the client still counts
+    /// as a sender until its server's crash or the horizon, as told when it connected; an
+    /// interval accumulator that can take an interval back would make the rate exact.
+    fn write_failed(&mut self, failed: Failed, client: u32, server: u32, established_at: SimTime) {
+        self.counts.writes_failed += 1;
+        self.tally.writes_lost += 1;
+        let crashes_at = self.servers[server as usize].crashes_at;
+        if failed.at < crashes_at {
+            self.queue.schedule(failed.at, Event::Abandon { server });
+        }
+        self.cut_before_registration(failed.at.min(crashes_at), client, established_at);
+    }
+
+    /// `client`, connected at `established_at` but never registered, loses its connection
+    /// at `at` and reconnects after a back-off.
+    fn cut_before_registration(&mut self, at: SimTime, client: u32, established_at: SimTime) {
         let mut history = self.histories.remove(&client).unwrap_or_default();
-        history.life(&mut self.messages, established_at, None, now);
-        self.disconnected(now, client, history);
+        let outages = self.outages_of(client);
+        history.life(
+            &mut self.messages,
+            (established_at, None, at),
+            windows_of(&self.outage_windows, outages),
+        );
+        self.disconnected(at, client, history);
     }
 
     /// `server` dies at `now`: the registry writes still queued on it are lost, and their
@@ -790,8 +900,9 @@ impl<'a> World<'a> {
         }
     }
 
-    /// Sends `client`'s registry write to its shard at `now`; returns when it is applied.
-    fn write_to_shard(&mut self, now: SimTime, client: u32) -> SimTime {
+    /// Sends `client`'s registry write to its shard at `now`; returns when it is applied,
+    /// or its failure at a primary that is down.
+    fn write_to_shard(&mut self, now: SimTime, client: u32) -> Result<SimTime, Failed> {
         let shard = self.shard_map.shard_of(client) as usize;
         let connected_share = self.connected_share();
         self.shards[shard].set_connected_share(connected_share);
@@ -928,6 +1039,8 @@ impl<'a> World<'a> {
             miss_delay,
             messages_missed_undelivered: messages.missed_undelivered,
             messages_missed_stale: messages.missed_stale,
+            messages_missed_outage: messages.missed_outage,
+            writes_failed: counts.writes_failed,
             attempts: counts.attempts,
             rejected_server_full: counts.rejected_server_full,
             rejected_queue_full: counts.rejected_queue_full,

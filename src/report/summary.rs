@@ -62,7 +62,8 @@ pub struct SummaryRow {
     /// From a crash's disconnect to the connection re-established.
     pub reconnect_p50_ms: f64,
     pub reconnect_p99_ms: f64,
-    /// Writes still queued on a server when it crashed, never sent.
+    /// Writes still queued on a server when it crashed, never sent, and writes that
+    /// failed at a primary that was down (`writes_failed`).
     pub writes_lost: u64,
     /// Entries deleted by a server when a connection closed (`registry.on_disconnect`).
     pub registry_deletes: u64,
@@ -74,6 +75,10 @@ pub struct SummaryRow {
     pub broadcast_queries: u64,
     /// Those queries' messages: one to each connection server per query.
     pub broadcast_messages: u64,
+    /// Misses whose entry's primary was down (included in `messages_missed`).
+    pub messages_missed_outage: u64,
+    /// Writes that failed at a primary that was down (`redis.outage_mode = "fail"`).
+    pub writes_failed: u64,
 }
 
 impl SummaryRow {
@@ -134,6 +139,8 @@ impl SummaryRow {
             server_load_imbalance: outcome.server_load_imbalance,
             broadcast_queries: outcome.broadcast_queries,
             broadcast_messages: outcome.broadcast_messages,
+            messages_missed_outage: outcome.messages_missed_outage,
+            writes_failed: outcome.writes_failed,
         }
     }
 }

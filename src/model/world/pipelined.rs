@@ -95,15 +95,21 @@ impl World<'_> {
         let connected_share = self.connected_share();
         let shard = &mut self.shards[batch.shard as usize];
         shard.set_connected_share(connected_share);
-        let applied_at =
-            shard.serve_pipeline(now, &self.shard_service, &pipeline, &mut self.series);
+        let served = shard.serve_pipeline(now, &self.shard_service, &pipeline, &mut self.series);
 
         for write in &batch.writes {
             self.series.registry_waiting.add(write.established_at, now);
-            self.settle_write(write.client, server, write.established_at, applied_at);
+            match served {
+                Ok(applied_at) => {
+                    self.settle_write(write.client, server, write.established_at, applied_at)
+                }
+                Err(failed) => {
+                    self.write_failed(failed, write.client, server, write.established_at)
+                }
+            }
         }
-        self.queue
-            .schedule(applied_at, Event::WriterFree { server });
+        let free_at = served.unwrap_or_else(|failed| failed.at);
+        self.queue.schedule(free_at, Event::WriterFree { server });
     }
 
     /// Counts the writes still in open or closed batches at the horizon as pending; they
