@@ -57,16 +57,17 @@ fn run(overrides: &[&str]) -> RunOutcome {
 #[test]
 fn waiting_writes_are_applied_at_the_failover() {
     // Clients whose handshake ends during the outage (half of the storm, 20,000) wait for
-    // the replica: under sync their connection, under async their entry. The first
-    // quarter, before the outage, does not wait at all.
+    // the replica: under sync their connection, under async their entry. Those before
+    // the outage (10,000) and after the replica has caught up (about 8,000, since it
+    // serves the 20,000 waiting writes in 0.1 s) do not wait at all.
     let sync = run(&["registry.strategy=sync"]);
     assert_eq!(sync.tally.clients_connected, CLIENTS);
     assert_eq!(sync.writes_failed, 0);
     assert_eq!(sync.attempts, CLIENTS);
     let connect_max = sync.connect_latency.max_ms();
     assert!((999.0..1_001.0).contains(&connect_max), "{connect_max}");
-    assert!(sync.connect_latency.quantile_ms(0.2) < 1.0);
-    assert!(sync.connect_latency.quantile_ms(0.3) > 50.0);
+    assert!(sync.connect_latency.quantile_ms(0.4) < 1.0);
+    assert!(sync.connect_latency.quantile_ms(0.5) > 50.0);
     assert_eq!(sync.peak_shard_queue, 20_000);
 
     let asynchronous = run(&["registry.strategy=async"]);
