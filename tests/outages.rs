@@ -94,10 +94,7 @@ fn failing_sync_writes_fail_their_attempts_and_clients_retry() {
     // Nobody waits for the replica: a client is connected before the outage, or after
     // it by a retry, whose back-off (at most 0.5 s) ends within 0.5 s of the failover.
     let connect_max = outcome.connect_latency.max_ms();
-    assert!(
-        (1_000.0..1_600.0).contains(&connect_max),
-        "{connect_max}"
-    );
+    assert!((1_000.0..1_600.0).contains(&connect_max), "{connect_max}");
 }
 
 #[test]
@@ -119,7 +116,10 @@ fn failing_async_writes_cut_their_connections_and_clients_reconnect() {
     // (standard deviation 71). A failed write is known at once, so its user is cut
     // off, not left connected without an entry.
     let outage_misses = outcome.messages_missed_outage as f64;
-    assert!((outage_misses - 5_000.0).abs() < 5.0 * 71.0, "{outage_misses}");
+    assert!(
+        (outage_misses - 5_000.0).abs() < 5.0 * 71.0,
+        "{outage_misses}"
+    );
 }
 
 #[test]
@@ -135,7 +135,10 @@ fn lookups_during_an_outage_miss_until_the_failover() {
         ]);
         let missed = outcome.messages_missed_outage as f64;
         assert!((missed - 20_000.0).abs() < 5.0 * 141.0, "{mode}: {missed}");
-        assert_eq!(outcome.tally.messages_missed, outcome.messages_missed_outage);
+        assert_eq!(
+            outcome.tally.messages_missed,
+            outcome.messages_missed_outage
+        );
         assert_eq!(outcome.messages_missed_undelivered, 0);
         let delay_max = outcome.miss_delay.max_ms();
         // The histogram keeps three significant digits.

@@ -77,12 +77,14 @@ pub fn resolve_outages(
             return Err(ConfigError::out_of_range(
                 &key("shard"),
                 outage.shard,
-                format!("a primary index from 0 to {} (redis.shards - 1)", shards - 1),
+                format!(
+                    "a primary index from 0 to {} (redis.shards - 1)",
+                    shards - 1
+                ),
             ));
         }
         let horizon_s = horizon_ns as f64 / 1e9;
-        if !(outage.at_s.is_finite() && outage.at_s >= 0.0 && seconds(outage.at_s) < horizon_ns)
-        {
+        if !(outage.at_s.is_finite() && outage.at_s >= 0.0 && seconds(outage.at_s) < horizon_ns) {
             return Err(ConfigError::out_of_range(
                 &key("at_s"),
                 outage.at_s,
@@ -218,7 +220,8 @@ mod tests {
     #[test]
     fn impossible_outages_name_the_key() {
         let horizon = seconds(10.0);
-        let message = |spec: FaultsSpec| resolve_outages(&spec, 4, horizon).unwrap_err().to_string();
+        let message =
+            |spec: FaultsSpec| resolve_outages(&spec, 4, horizon).unwrap_err().to_string();
         assert_eq!(
             message(outages(&[(4, 1.0, 1.0)])),
             "key 'faults.shard_outages[0].shard' = 4: a primary index from 0 to 3 \

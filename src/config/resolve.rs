@@ -33,6 +33,8 @@ pub struct Scenario {
     pub on_disconnect: OnDisconnect,
     pub shards: u32,
     pub shard_service: ServiceTime,
+    /// Round trip between a connection server and a primary; `None`: none.
+    pub network_rtt: Option<ServiceTime>,
     pub message_rate_per_s: f64,
     pub message_rate_basis: RateBasis,
     pub lookups_load_shards: bool,
@@ -446,6 +448,12 @@ impl Scenario {
             on_disconnect: resolve_on_disconnect(spec)?,
             shards,
             shard_service: resolve_service("redis.service", &spec.redis.service)?,
+            network_rtt: spec
+                .network
+                .rtt
+                .as_ref()
+                .map(|rtt| resolve_service("network.rtt", rtt))
+                .transpose()?,
             message_rate_per_s,
             message_rate_basis,
             lookups_load_shards: spec.messages.lookups_load_shards,

@@ -18,6 +18,7 @@ pub struct ScenarioSpec {
     pub connection_servers: ConnectionServersSpec,
     pub registry: RegistrySpec,
     pub redis: RedisSpec,
+    pub network: NetworkSpec,
     pub messages: MessagesSpec,
     pub run: RunSpec,
     /// Faults at declared instants. Default: none.
@@ -271,6 +272,19 @@ impl Default for PipelineSpec {
             per_op_us: 2.0,
         }
     }
+}
+
+/// The network between the connection servers and the Redis primaries.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct NetworkSpec {
+    /// Round trip of a registry operation between a connection server and a primary,
+    /// `{ distribution, mean_us, cv }`: half of each draw before the primary, half after.
+    /// Default none (`redis.service` already holds a same-rack round trip); set it for a
+    /// registry in another zone or region, where a round trip is 0.5 to 2 ms within a
+    /// region and tens of ms across regions (an assumption, from cloud providers'
+    /// published inter-zone figures).
+    pub rtt: Option<ServiceSpec>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

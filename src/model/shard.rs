@@ -50,6 +50,8 @@ pub struct Shard {
     utilization: UtilizationTracker,
     /// `[down, failover)` windows, in time order.
     outages: Vec<(SimTime, SimTime)>,
+    /// The latest arrival so far (see [`Self::arrival_in_order`]).
+    last_arrival: SimTime,
     outage_mode: OutageMode,
 }
 
@@ -104,7 +106,20 @@ impl Shard {
             utilization: UtilizationTracker::default(),
             outages: Vec::new(),
             outage_mode: OutageMode::Wait,
+            last_arrival: 0,
         }
+    }
+
+    /// When an operation that would reach the primary at `at` is served: not before the
+    /// operations sent earlier. Operations are sent in time order, so they arrive in order
+    /// unless a random network delay lets one overtake another; the overtaking one then
+    /// waits for those ahead of it, keeping the queue first in, first out by sending
+    /// order. That is exact for a constant delay, and shifts an arrival by at most the
+    /// delay's spread otherwise.
+    #[inline]
+    pub fn arrival_in_order(&mut self, at: SimTime) -> SimTime {
+        self.last_arrival = self.last_arrival.max(at);
+        self.last_arrival
     }
 
     /// The same shard, down during each of `outages` (`[down, failover)`, in time order)
@@ -353,12 +368,24 @@ mod tests {
             .iter()
             .map(|&t| shard.serve_write(t, &service, &mut series))
             .collect();
-        let failed = |at| Err(Failed { at, failover_at: 200 });
+        let failed = |at| {
+            Err(Failed {
+                at,
+                failover_at: 200,
+            })
+        };
         // 95 is in service at 100, and 96 queued behind it: both fail when the primary
         // goes down; 150 and 199 fail on arrival; 200 is served by the replica at once.
         assert_eq!(
             served,
-            vec![Ok(90), failed(100), failed(100), failed(150), failed(199), Ok(210)]
+            vec![
+                Ok(90),
+                failed(100),
+                failed(100),
+                failed(150),
+                failed(199),
+                Ok(210)
+            ]
         );
     }
 }

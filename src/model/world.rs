@@ -68,6 +68,7 @@ mod stream {
     pub const MESSAGE_COUNTS: u32 = 6;
     pub const RETRIES: u32 = 7;
     pub const FIRST_MESSAGES: u32 = 8;
+    pub const NETWORK: u32 = 9;
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -154,6 +155,8 @@ struct World<'a> {
     shard_map: ShardMap,
     handshake_service: ServiceSampler,
     shard_service: ServiceSampler,
+    /// Round trips between servers and primaries, when there is a network delay.
+    network: Option<(ServiceSampler, Stream)>,
     backoff: Backoff,
     /// Clients that failed an attempt or were disconnected (see [`History`]). Only they
     /// have an entry, so a storm without failures keeps no per-client state at all.
@@ -200,6 +203,30 @@ fn episode(history: Option<&History>, attempt_start: SimTime) -> (SimTime, bool)
     history.map_or((attempt_start, false), |h| {
         (h.episode_start, h.reconnecting)
     })
+}
+
+/// A registry operation's outcome: applied at the primary, then known to its sender one
+/// network leg later.
+#[derive(Debug, Clone, Copy)]
+struct Reply {
+    applied_at: SimTime,
+    acked_at: SimTime,
+}
+
+impl Reply {
+    /// What the sender learns of an operation `served` by a primary, `response` later.
+    fn after(served: Result<SimTime, Failed>, response: SimTime) -> Result<Self, Failed> {
+        match served {
+            Ok(applied_at) => Ok(Self {
+                applied_at,
+                acked_at: applied_at.saturating_add(response),
+            }),
+            Err(failed) => Err(Failed {
+                at: failed.at.saturating_add(response),
+                ..failed
+            }),
+        }
+    }
 }
 
 /// The outage windows of `shard` (see [`World::outages_of`]).
@@ -281,6 +308,12 @@ impl<'a> World<'a> {
             shard_map,
             handshake_service: ServiceSampler::new(&scenario.handshake),
             shard_service: ServiceSampler::new(&scenario.shard_service),
+            network: scenario.network_rtt.map(|rtt| {
+                (
+                    ServiceSampler::new(&rtt),
+                    streams.stream(stream::NETWORK, 0),
+                )
+            }),
             backoff: Backoff::new(scenario.retry, streams.stream(stream::RETRIES, 0)),
             histories: FxHashMap::default(),
             series: TimeSeries::new(buckets),
@@ -606,8 +639,11 @@ impl<'a> World<'a> {
     /// The sync strategy: the connection is established when the write is applied, if
     /// the client is still waiting and its server still up by then.
     fn write_synchronously(&mut self, now: SimTime, client: u32, server: u32, start: SimTime) {
-        let applied_at = match self.write_to_shard(now, client) {
-            Ok(applied_at) => applied_at,
+        // The client learns of its connection when the reply comes back; the router is
+        // told of the entry from then on too (a message sent between the write and the
+        // reply counts as offline).
+        let (written_at, applied_at) = match self.write_to_shard(now, client) {
+            Ok(reply) => (reply.applied_at, reply.acked_at),
             Err(failed) => return self.sync_write_failed(failed, client, server, start),
         };
         let horizon = self.scenario.horizon_ns;
@@ -620,7 +656,7 @@ impl<'a> World<'a> {
             self.counts.wasted_writes += 1;
             let stale = if applied_at < horizon {
                 self.tally.writes_applied += 1;
-                Some(self.orphaned_entry(client, applied_at, applied_at < crashes_at))
+                Some(self.orphaned_entry(client, written_at, applied_at < crashes_at))
             } else {
                 self.tally.writes_pending += 1;
                 None
@@ -698,7 +734,11 @@ impl<'a> World<'a> {
         let life = (connected_at, registered_at, ends_at);
         match lazy_first_message {
             Some(unit) => history.lazy_life(&mut self.messages, connected_at, ends_at, unit),
-            None => history.life(&mut self.messages, life, windows_of(&self.outage_windows, outages)),
+            None => history.life(
+                &mut self.messages,
+                life,
+                windows_of(&self.outage_windows, outages),
+            ),
         }
         if ends_at >= horizon {
             history.close(&mut self.messages, horizon);
@@ -763,7 +803,9 @@ impl<'a> World<'a> {
                 let now = self.queue.now();
                 // A delete that fails at a primary that is down leaves the entry until the
                 // user's next write replaces it.
-                let deleted_at = self.write_to_shard(now, client).unwrap_or(SimTime::MAX);
+                let deleted_at = self
+                    .write_to_shard(now, client)
+                    .map_or(SimTime::MAX, |reply| reply.applied_at);
                 (since, deleted_at)
             }
             OnDisconnect::Delete => (since, SimTime::MAX),
@@ -807,9 +849,9 @@ impl<'a> World<'a> {
     fn dispatch_write(&mut self, now: SimTime, server: u32, client: u32, established_at: SimTime) {
         self.series.registry_waiting.add(established_at, now);
         let free_at = match self.write_to_shard(now, client) {
-            Ok(applied_at) => {
-                self.settle_write(client, server, established_at, applied_at);
-                applied_at
+            Ok(reply) => {
+                self.settle_write(client, server, established_at, reply.applied_at);
+                reply.acked_at
             }
             Err(failed) => {
                 self.write_failed(failed, client, server, established_at);
@@ -900,13 +942,27 @@ impl<'a> World<'a> {
         }
     }
 
-    /// Sends `client`'s registry write to its shard at `now`; returns when it is applied,
-    /// or its failure at a primary that is down.
-    fn write_to_shard(&mut self, now: SimTime, client: u32) -> Result<SimTime, Failed> {
+    /// Sends `client`'s registry write to its shard at `now`; returns when it is applied
+    /// and when the sender learns so, or its failure at a primary that is down.
+    fn write_to_shard(&mut self, now: SimTime, client: u32) -> Result<Reply, Failed> {
         let shard = self.shard_map.shard_of(client) as usize;
+        let (request, response) = self.network_legs();
         let connected_share = self.connected_share();
-        self.shards[shard].set_connected_share(connected_share);
-        self.shards[shard].serve_write(now, &self.shard_service, &mut self.series)
+        let shard = &mut self.shards[shard];
+        shard.set_connected_share(connected_share);
+        let arrival = shard.arrival_in_order(now + request);
+        let served = shard.serve_write(arrival, &self.shard_service, &mut self.series);
+        Reply::after(served, response)
+    }
+
+    /// The two halves of one round trip to a primary: to it, and back (zero without a
+    /// network delay).
+    fn network_legs(&mut self) -> (SimTime, SimTime) {
+        let Some((rtt, rng)) = &mut self.network else {
+            return (0, 0);
+        };
+        let round_trip = rtt.sample(rng);
+        (round_trip / 2, round_trip - round_trip / 2)
     }
 
     /// The share of clients connected (counting sync connections at the instant their

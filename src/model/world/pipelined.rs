@@ -17,7 +17,7 @@ use crate::engine::SimTime;
 use crate::model::pipeline::{Batch, Joined, PipelineQueue, QueuedWrite};
 use crate::model::service::ServiceSampler;
 
-use super::{Event, World};
+use super::{Event, Reply, World};
 
 impl World<'_> {
     /// One queue per server under `async-batched`, none otherwise.
@@ -92,23 +92,27 @@ impl World<'_> {
         // The pipeline's service is a draw of the shard's family, scaled to its mean.
         let mean_ns = self.scenario.batching.pipeline_mean_ns(writes);
         let pipeline = ServiceSampler::new(&self.scenario.shard_service.with_mean(mean_ns));
+        let (request, response) = self.network_legs();
         let connected_share = self.connected_share();
         let shard = &mut self.shards[batch.shard as usize];
         shard.set_connected_share(connected_share);
-        let served = shard.serve_pipeline(now, &self.shard_service, &pipeline, &mut self.series);
+        let arrival = shard.arrival_in_order(now + request);
+        let served =
+            shard.serve_pipeline(arrival, &self.shard_service, &pipeline, &mut self.series);
+        let served = Reply::after(served, response);
 
         for write in &batch.writes {
             self.series.registry_waiting.add(write.established_at, now);
             match served {
-                Ok(applied_at) => {
-                    self.settle_write(write.client, server, write.established_at, applied_at)
+                Ok(reply) => {
+                    self.settle_write(write.client, server, write.established_at, reply.applied_at)
                 }
                 Err(failed) => {
                     self.write_failed(failed, write.client, server, write.established_at)
                 }
             }
         }
-        let free_at = served.unwrap_or_else(|failed| failed.at);
+        let free_at = served.map_or_else(|failed| failed.at, |reply| reply.acked_at);
         self.queue.schedule(free_at, Event::WriterFree { server });
     }
 
