@@ -108,7 +108,10 @@ fn random_round_trips_keep_each_primary_first_in_first_out() {
     ]);
     assert_eq!(outcome.tally.writes_applied, CLIENTS);
     let p50 = outcome.registry_lag.quantile_ms(0.5);
-    assert!((0.981 / 2.0 + 0.005..1.554 / 2.0 + 0.005).contains(&p50), "{p50}");
+    assert!(
+        (0.981 / 2.0 + 0.005..1.554 / 2.0 + 0.005).contains(&p50),
+        "{p50}"
+    );
 }
 
 #[test]

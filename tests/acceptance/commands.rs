@@ -154,3 +154,21 @@ fn version_names_the_crate_version() {
         format!("stormsim {}\n", env!("CARGO_PKG_VERSION"))
     );
 }
+
+#[test]
+fn every_shipped_experiment_checks() {
+    // A renamed or removed key must not leave a shipped scenario that no longer loads.
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/experiments");
+    let mut files: Vec<_> = ["", "/validation"]
+        .iter()
+        .flat_map(|sub| std::fs::read_dir(format!("{root}{sub}")).unwrap())
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.extension().is_some_and(|e| e == "toml"))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 8, "{files:?}");
+    for file in files {
+        let stdout = stdout_of(&["check", file.to_str().unwrap()]);
+        assert!(stdout.contains(": valid, "), "{}: {stdout}", file.display());
+    }
+}
