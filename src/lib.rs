@@ -37,6 +37,11 @@
 //! router can compute, under `lazy` the router asks every server on the user's first
 //! message; neither misses.
 //!
+//! Clients may time out and retry with a back-off; connection servers may crash and Redis
+//! primaries go down until their replica is promoted, at instants the scenario declares;
+//! a network round trip may separate servers from primaries. Each of these can feed the
+//! storm: retries, reconnects and stuck writers add load where it already hurts.
+//!
 //! ## Determinism
 //!
 //! Events at the same nanosecond run in scheduling order; every component draws from its

@@ -18,14 +18,16 @@
 //! ```
 //!
 //! What is deliberately left out for now: disconnects of connected clients other than by
-//! a server crash, network latency between servers and shards, shard outages, the
-//! capacity of the servers answering `lazy`'s broadcast queries (each costs a fixed round
-//! trip), the invalidation of the router's cache under `lazy`, and, within a pipeline,
-//! writes applied one by one (all complete together) and lookups served between them. A
-//! timeout here never cancels work: a client that gives up leaves its handshake or
-//! registry write to run to the end (wasted work, counted). A server crash does change
-//! fates, but its instant is declared in the scenario, so a job learns on admission
-//! whether the crash will cut it off. So nothing changes a job's fate in a way unknown
+//! a server crash or a failed registry write (so the `coalesced` strategy, which only
+//! matters when a user's writes queue up behind each other, is not modelled), operations
+//! overtaking each other on the network to a primary, the capacity of the servers
+//! answering `lazy`'s broadcast queries, the invalidation of the router's cache under
+//! `lazy` other than by a crash, and, within a pipeline, writes applied one by one (all
+//! complete together) and lookups served between them. A timeout here never cancels work:
+//! a client that gives up leaves its handshake or registry write to run to the end
+//! (wasted work, counted). Server crashes and primary outages do change fates, but their
+//! instants are declared in the scenario, so a job learns on admission whether one will
+//! cut it off or hold it back. So nothing changes a job's fate in a way unknown
 //! when it is queued, which is what lets the stations compute each job's completion on
 //! arrival (see [`server`] and [`shard`]) and makes every run exact without a general
 //! event path. The exceptions are a batch's linger under `async-batched`, since a batch
