@@ -638,7 +638,7 @@ impl Figure for Messages<'_> {
             },
             Panel {
                 caption: with_zero_note(
-                    "Messages missed per second: recipient connected but not yet registered",
+                    "Messages missed per second: recipient connected but not reachable by its entry",
                     self.run,
                     &missed,
                 ),
