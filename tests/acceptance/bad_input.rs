@@ -98,7 +98,7 @@ fn unknown_keys_are_named_wherever_they_are() {
     assert_eq!(
         refused_with(&nested, &[]),
         "stormsim: error: key 'redis.shardz': unknown field `shardz`, \
-         expected one of `shards`, `service`, `pipeline`"
+         expected one of `shards`, `service`, `pipeline`, `outage_mode`"
     );
 
     let in_variant = VALID.replace(
@@ -112,7 +112,7 @@ fn unknown_keys_are_named_wherever_they_are() {
     assert_eq!(
         refused_with(VALID, &["--set", "redis.shardz=3"]),
         "stormsim: error: key 'redis.shardz': unknown field `shardz`, \
-         expected one of `shards`, `service`, `pipeline`"
+         expected one of `shards`, `service`, `pipeline`, `outage_mode`"
     );
 }
 
