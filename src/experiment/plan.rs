@@ -88,6 +88,12 @@ impl FromStr for Slo {
                 )
             })?;
         let metric = text[..at].trim().to_string();
+        if metric.ends_with(['=', '<', '>', '!']) {
+            return Err(bad(
+                "the comparison must be one of <=, <, >= or >, for example connect_p99_ms <= 50"
+                    .into(),
+            ));
+        }
         let threshold: f64 = text[at + symbol.len()..]
             .trim()
             .parse()
@@ -527,6 +533,12 @@ mod tests {
 
     #[test]
     fn service_levels_name_what_is_allowed() {
+        let error = "connect_p99_ms =< 1000".parse::<Slo>().unwrap_err();
+        assert_eq!(
+            error,
+            "service level 'connect_p99_ms =< 1000': the comparison must be one of <=, <, >= \
+             or >, for example connect_p99_ms <= 50"
+        );
         let error = "connect_p99 <= 50".parse::<Slo>().unwrap_err();
         assert!(
             error.starts_with("service level 'connect_p99 <= 50': the figure must be a column of summary.csv, one of clients, connected"),
