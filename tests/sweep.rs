@@ -267,6 +267,8 @@ mod shards {
             .stderr(contains(
                 "sweep 'small' is incomplete: 9 of its runs are in no input",
             ));
+        // Nothing is written for a merge that cannot be done.
+        assert!(!directory.path().join("merged").exists());
     }
 
     #[test]

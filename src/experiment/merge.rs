@@ -92,23 +92,25 @@ fn merge_one(
         );
     }
 
+    // Every run is found before anything is written, so an incomplete merge leaves the
+    // output as it was.
     let directory = out_root.join(experiment);
     let destination = runs_directory(&directory);
-    let mut copied = 0;
+    let mut to_copy = Vec::new();
+    let mut missing = Vec::new();
     for run in &index.runs {
         if load(&destination, &run.key).is_some() {
             continue;
         }
-        let record = parts
+        let source = parts
             .iter()
-            .find_map(|(source, _)| load(&runs_directory(source), &run.key));
-        if let Some(record) = record {
-            store(&destination, &record)?;
-            copied += 1;
+            .map(|(source, _)| runs_directory(source))
+            .find(|source| load(source, &run.key).is_some());
+        match source {
+            Some(source) => to_copy.push((source, &run.key)),
+            None => missing.push(run),
         }
     }
-
-    let (records, missing) = load_all(&destination, index);
     if let Some(run) = missing.first() {
         bail!(
             "sweep '{experiment}' is incomplete: {} of its runs are in no input, for example \
@@ -117,6 +119,14 @@ fn merge_one(
             index.describe(run)
         );
     }
+
+    let copied = to_copy.len();
+    for (source, key) in to_copy {
+        let record = load(&source, key)
+            .with_context(|| format!("run {key} vanished from '{}'", source.display()))?;
+        store(&destination, &record)?;
+    }
+    let (records, _) = load_all(&destination, index);
     index.write(&directory)?;
     write_sweep_tables(&directory, index, &records)?;
     Ok(MergeOutcome {
