@@ -339,10 +339,10 @@ fn published(published: &Published) -> String {
         .first()
         .and_then(|chart| chart.png.parent())
         .map_or_else(String::new, |d| d.display().to_string());
+    let count = published.charts.len();
+    let noun = if count == 1 { "chart" } else { "charts" };
     format!(
-        "charts: {} ({} charts, PNG and SVG)\nreport: {}\n",
-        directory,
-        published.charts.len(),
+        "charts: {directory} ({count} {noun}, PNG and SVG)\nreport: {}\n",
         published.html.display()
     )
 }
