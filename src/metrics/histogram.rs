@@ -7,12 +7,18 @@ use hdrhistogram::Histogram;
 
 use crate::engine::{NANOS_PER_S, SimTime, to_ms};
 
-/// The quantiles written to `latency.csv`: dense enough for a smooth CDF, with the tail
-/// resolved down to one in a million.
-pub const REPORTED_QUANTILES: [f64; 27] = [
-    0.0, 0.01, 0.05, 0.1, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.7, 0.75, 0.8, 0.9, 0.95, 0.97, 0.98,
-    0.99, 0.995, 0.999, 0.9995, 0.9999, 0.99999, 0.999999, 1.0, 0.15, 0.35,
-];
+/// The quantiles written to `latency.csv`, in increasing order: every percent, so a CDF
+/// drawn through them has no straight segment longer than one percent of the clients,
+/// and the tails resolved down to one in a million at both ends.
+pub fn reported_quantiles() -> Vec<f64> {
+    const LOW_TAIL: [f64; 3] = [0.000001, 0.0001, 0.001];
+    const HIGH_TAIL: [f64; 6] = [0.995, 0.999, 0.9995, 0.9999, 0.99999, 0.999999];
+    let percents = (0..=99).map(|p| f64::from(p) / 100.0);
+    let mut quantiles: Vec<f64> = percents.chain(LOW_TAIL).chain(HIGH_TAIL).collect();
+    quantiles.push(1.0);
+    quantiles.sort_by(f64::total_cmp);
+    quantiles
+}
 
 /// Largest value kept exactly; larger ones are clamped to it (and counted as such by the
 /// underlying histogram's saturation).
@@ -63,11 +69,9 @@ impl LatencyHistogram {
         self.histogram.mean() / 1e6
     }
 
-    /// `(quantile, milliseconds)` pairs at [`REPORTED_QUANTILES`], sorted by quantile.
+    /// `(quantile, milliseconds)` pairs at [`reported_quantiles`], sorted by quantile.
     pub fn cdf_points(&self) -> Vec<(f64, f64)> {
-        let mut quantiles = REPORTED_QUANTILES.to_vec();
-        quantiles.sort_by(f64::total_cmp);
-        quantiles
+        reported_quantiles()
             .into_iter()
             .map(|q| (q, self.quantile_ms(q)))
             .collect()

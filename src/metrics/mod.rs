@@ -12,7 +12,7 @@ mod timeseries;
 
 pub use buckets::Buckets;
 pub use conservation::{ConservationError, Tally};
-pub use histogram::{LatencyHistogram, REPORTED_QUANTILES};
+pub use histogram::{LatencyHistogram, reported_quantiles};
 pub use intervals::IntervalAccumulator;
 pub use outcome::{RunOutcome, SeriesColumns};
 pub use timeseries::{BucketMax, TimeSeries};
