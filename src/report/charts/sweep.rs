@@ -90,6 +90,8 @@ impl Scale {
 struct Headline {
     figure: &'static str,
     title: &'static str,
+    /// The quantity on the y axis, with its unit where the ticks do not carry one.
+    axis: &'static str,
     ticks: fn(f64) -> String,
 }
 
@@ -97,21 +99,25 @@ const HEADLINES: [Headline; 4] = [
     Headline {
         figure: "connect_p99_ms",
         title: "p99 connect latency",
+        axis: "connect latency, p99",
         ticks: format::duration_ms,
     },
     Headline {
         figure: "registry_lag_p99_ms",
         title: "p99 registry lag",
+        axis: "registry lag, p99",
         ticks: format::duration_ms,
     },
     Headline {
         figure: "miss_rate",
         title: "miss rate (messages missed / sent)",
+        axis: "messages missed",
         ticks: format::percent,
     },
     Headline {
         figure: "all_registered_at_s",
         title: "time until all are registered",
+        axis: "last write applied",
         ticks: seconds_with_unit,
     },
 ];
@@ -248,6 +254,11 @@ where
     } else {
         headline.title.to_string()
     };
+    let y_title = if y_scale.log {
+        format!("{} (logarithmic)", headline.axis)
+    } else {
+        headline.axis.to_string()
+    };
     let x_ticks = |v: f64| x_scale.label(v, format::count);
     let y_ticks = |v: f64| y_scale.label(v, headline.ticks);
     let mut chart = linear_chart(
@@ -260,7 +271,7 @@ where
         &mut chart,
         &Axes {
             x_title: parameter,
-            y_title: if y_scale.log { "(logarithmic)" } else { "" },
+            y_title: &y_title,
             x_ticks: &x_ticks,
             y_ticks: &y_ticks,
             y_tick_count: y_scale.ticks(),
