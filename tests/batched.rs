@@ -4,10 +4,9 @@
 //! backlog several times faster), exact application times in cases small enough to
 //! follow by hand, and batches of one write, which must be `async` event for event.
 
-use stormsim::config::Experiment;
-use stormsim::config::overrides::Override;
+mod common;
+
 use stormsim::metrics::RunOutcome;
-use stormsim::model::simulate;
 
 /// 100K clients in about 1.2 s against one primary of 50K ops/s unpipelined: the peak
 /// (about 330K writes/s) is six times what it serves one write at a time, and still
@@ -61,14 +60,7 @@ bucket_ms = 0.01
 "#;
 
 fn run(text: &str, overrides: &[&str]) -> RunOutcome {
-    let overrides: Vec<Override> = overrides
-        .iter()
-        .map(|o| Override::parse(o).unwrap())
-        .collect();
-    let experiment = Experiment::parse("batched", "batched.toml", text, &overrides).unwrap();
-    let outcome = simulate(&experiment.variants[0].scenario, &mut ());
-    outcome.tally.check().expect("conservation laws hold");
-    outcome
+    common::run(text, overrides)
 }
 
 /// `(instant in µs, writes applied)` for each 10 µs bucket where writes were applied.

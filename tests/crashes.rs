@@ -4,10 +4,9 @@
 //! enough that nothing queues for long; server 0 dies at 5 s, after the storm, so each
 //! strategy's reaction to the crash is seen on its own.
 
-use stormsim::config::Experiment;
-use stormsim::config::overrides::Override;
+mod common;
+
 use stormsim::metrics::RunOutcome;
-use stormsim::model::simulate;
 
 const STORM: &str = r#"
 seed = 11
@@ -34,14 +33,7 @@ at_s = 5
 "#;
 
 fn run(overrides: &[&str]) -> RunOutcome {
-    let overrides: Vec<Override> = overrides
-        .iter()
-        .map(|o| Override::parse(o).unwrap())
-        .collect();
-    let experiment = Experiment::parse("crashes", "crashes.toml", STORM, &overrides).unwrap();
-    let outcome = simulate(&experiment.variants[0].scenario, &mut ());
-    outcome.tally.check().expect("conservation laws hold");
-    outcome
+    common::run(STORM, overrides)
 }
 
 #[test]

@@ -5,10 +5,9 @@
 //! not load the primaries, so that with idle workers and primaries every latency is known
 //! by hand.
 
-use stormsim::config::Experiment;
-use stormsim::config::overrides::Override;
+mod common;
+
 use stormsim::metrics::RunOutcome;
-use stormsim::model::simulate;
 
 const STORM: &str = r#"
 seed = 3
@@ -36,14 +35,7 @@ horizon_s = 30
 const CLIENTS: u64 = 40_000;
 
 fn run(overrides: &[&str]) -> RunOutcome {
-    let overrides: Vec<Override> = overrides
-        .iter()
-        .map(|o| Override::parse(o).unwrap())
-        .collect();
-    let experiment = Experiment::parse("network", "network.toml", STORM, &overrides).unwrap();
-    let outcome = simulate(&experiment.variants[0].scenario, &mut ());
-    outcome.tally.check().expect("conservation laws hold");
-    outcome
+    common::run(STORM, overrides)
 }
 
 const ONE_MS_RTT: &str = "network.rtt={ distribution = \"deterministic\", mean_us = 1000 }";
@@ -124,12 +116,8 @@ fn without_a_round_trip_nothing_moves() {
 
 #[test]
 fn a_bad_round_trip_is_refused_on_one_line() {
-    let overrides =
-        vec![Override::parse("network.rtt={ distribution = \"gamma\", mean_us = 1 }").unwrap()];
-    let message = Experiment::parse("network", "network.toml", STORM, &overrides)
-        .err()
-        .map(|e| e.to_string())
-        .unwrap_or_default();
+    let set = "network.rtt={ distribution = \"gamma\", mean_us = 1 }";
+    let message = common::parse(STORM, &[set]).err().unwrap_or_default();
     assert!(
         message.ends_with(
             "key 'network.rtt.distribution' = 'gamma': one of 'deterministic', \

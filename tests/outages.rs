@@ -6,10 +6,9 @@
 //! 200K ops/s (a load of 0.1 at most), so that nothing queues but what the outage holds
 //! back. Primary 0 goes down at 0.5 s, in the middle of the storm, for one second.
 
-use stormsim::config::Experiment;
-use stormsim::config::overrides::Override;
+mod common;
+
 use stormsim::metrics::RunOutcome;
-use stormsim::model::simulate;
 
 const STORM: &str = r#"
 seed = 5
@@ -44,14 +43,7 @@ duration_s = 1
 const CLIENTS: u64 = 40_000;
 
 fn run(overrides: &[&str]) -> RunOutcome {
-    let overrides: Vec<Override> = overrides
-        .iter()
-        .map(|o| Override::parse(o).unwrap())
-        .collect();
-    let experiment = Experiment::parse("outages", "outages.toml", STORM, &overrides).unwrap();
-    let outcome = simulate(&experiment.variants[0].scenario, &mut ());
-    outcome.tally.check().expect("conservation laws hold");
-    outcome
+    common::run(STORM, overrides)
 }
 
 #[test]
@@ -165,13 +157,7 @@ fn without_a_registry_an_outage_changes_nothing() {
 
 #[test]
 fn bad_outages_are_refused_on_one_line() {
-    let parse = |set: &str| {
-        let overrides = vec![Override::parse(set).unwrap()];
-        Experiment::parse("outages", "outages.toml", STORM, &overrides)
-            .err()
-            .map(|e| e.to_string())
-            .unwrap_or_default()
-    };
+    let parse = |set: &str| common::parse(STORM, &[set]).err().unwrap_or_default();
     let cases = [
         (
             "faults.shard_outages=[{ shard = 1, at_s = 1, duration_s = 1 }]",

@@ -4,10 +4,9 @@
 //! the primary is six times too slow at the peak, so under `sync` clients time out, and
 //! their abandoned writes keep it saturated long after the storm: a metastable failure.
 
-use stormsim::config::Experiment;
-use stormsim::config::overrides::Override;
+mod common;
+
 use stormsim::metrics::RunOutcome;
-use stormsim::model::simulate;
 
 const STORM: &str = r#"
 seed = 7
@@ -35,14 +34,7 @@ bucket_ms = 50
 "#;
 
 fn run(overrides: &[&str]) -> RunOutcome {
-    let overrides: Vec<Override> = overrides
-        .iter()
-        .map(|o| Override::parse(o).unwrap())
-        .collect();
-    let experiment = Experiment::parse("retries", "retries.toml", STORM, &overrides).unwrap();
-    let outcome = simulate(&experiment.variants[0].scenario, &mut ());
-    outcome.tally.check().expect("conservation laws hold");
-    outcome
+    common::run(STORM, overrides)
 }
 
 fn attempts_per_client(outcome: &RunOutcome) -> f64 {

@@ -7,11 +7,11 @@
 //! arrives at `(2i + 1) W / 2n` and is connected one handshake later. That makes the
 //! expected number of broadcasts computable client by client.
 
+mod common;
+
 use stormsim::config::Experiment;
-use stormsim::config::overrides::Override;
 use stormsim::metrics::RunOutcome;
 use stormsim::model::ring::Ring;
-use stormsim::model::simulate;
 
 const CLIENTS: u32 = 20_000;
 const SERVERS: u32 = 10;
@@ -42,18 +42,11 @@ horizon_s = 30
 "#;
 
 fn parse(overrides: &[&str]) -> Result<Experiment, String> {
-    let overrides: Vec<Override> = overrides
-        .iter()
-        .map(|o| Override::parse(o).unwrap())
-        .collect();
-    Experiment::parse("strategies", "strategies.toml", STORM, &overrides).map_err(|e| e.to_string())
+    common::parse(STORM, overrides)
 }
 
 fn run(overrides: &[&str]) -> RunOutcome {
-    let experiment = parse(overrides).unwrap();
-    let outcome = simulate(&experiment.variants[0].scenario, &mut ());
-    outcome.tally.check().expect("conservation laws hold");
-    outcome
+    common::run(STORM, overrides)
 }
 
 /// When client `i` is connected, in seconds.
