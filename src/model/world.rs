@@ -24,6 +24,9 @@
 //!    was scheduled, and connected clients when their life on the server was laid out:
 //!    the crash instant is part of the scenario.
 //!
+//! The registry's write paths live in `world/writes.rs`, `async-batched`'s pipelines in
+//! `world/pipelined.rs`, and crashes and outages in `world/faults.rs`.
+//!
 //! # Event order
 //!
 //! Events run in time order; events at the same nanosecond run in the order they were
@@ -38,7 +41,7 @@ use std::collections::VecDeque;
 use rand_distr::{Distribution, Exp1};
 use rustc_hash::FxHashMap;
 
-use crate::config::{OnDisconnect, RateBasis, RegistryStrategy, Scenario};
+use crate::config::{RateBasis, RegistryStrategy, Scenario};
 use crate::engine::{EventQueue, RandomStreams, SimTime, Stream, Trajectory};
 use crate::metrics::{Buckets, LatencyHistogram, RunOutcome, SeriesColumns, Tally, TimeSeries};
 
@@ -51,10 +54,15 @@ use super::retry::Backoff;
 use super::ring::Ring;
 use super::server::{ConnectionServer, Rejection};
 use super::service::ServiceSampler;
-use super::shard::{Failed, Shard};
+use super::shard::Shard;
 use super::timeline::History;
 
+mod faults;
 mod pipelined;
+mod writes;
+
+use faults::windows_of;
+use writes::Reply;
 
 /// Stream numbers of the components (see [`RandomStreams`]). Never reuse or renumber
 /// one: that would change every run's results.
@@ -205,35 +213,6 @@ fn episode(history: Option<&History>, attempt_start: SimTime) -> (SimTime, bool)
     })
 }
 
-/// A registry operation's outcome: applied at the primary, then known to its sender one
-/// network leg later.
-#[derive(Debug, Clone, Copy)]
-struct Reply {
-    applied_at: SimTime,
-    acked_at: SimTime,
-}
-
-impl Reply {
-    /// What the sender learns of an operation `served` by a primary, `response` later.
-    fn after(served: Result<SimTime, Failed>, response: SimTime) -> Result<Self, Failed> {
-        match served {
-            Ok(applied_at) => Ok(Self {
-                applied_at,
-                acked_at: applied_at.saturating_add(response),
-            }),
-            Err(failed) => Err(Failed {
-                at: failed.at.saturating_add(response),
-                ..failed
-            }),
-        }
-    }
-}
-
-/// The outage windows of `shard` (see [`World::outages_of`]).
-fn windows_of(windows: &[Vec<(SimTime, SimTime)>], shard: Option<usize>) -> &[(SimTime, SimTime)] {
-    shard.map_or(&[], |shard| &windows[shard])
-}
-
 /// Simulates one scenario to its horizon.
 pub fn simulate(scenario: &Scenario, progress: &mut dyn Progress) -> RunOutcome {
     let mut world = World::new(scenario);
@@ -334,18 +313,6 @@ impl<'a> World<'a> {
             registry_backlog: 0,
             last_write_applied_at: 0,
         }
-    }
-
-    /// Each primary's outage windows, or none at all when no primary has one.
-    fn outage_windows(scenario: &Scenario) -> Vec<Vec<(SimTime, SimTime)>> {
-        if scenario.shard_outages.is_empty() {
-            return Vec::new();
-        }
-        let mut windows = vec![Vec::new(); scenario.shards as usize];
-        for outage in &scenario.shard_outages {
-            windows[outage.shard as usize].push((outage.start_ns, outage.end_ns));
-        }
-        windows
     }
 
     /// One shard per primary; message lookups load each in proportion to its users.
@@ -636,71 +603,6 @@ impl<'a> World<'a> {
             .min(self.scenario.horizon_ns)
     }
 
-    /// The sync strategy: the connection is established when the write is applied, if
-    /// the client is still waiting and its server still up by then.
-    fn write_synchronously(&mut self, now: SimTime, client: u32, server: u32, start: SimTime) {
-        // The client learns of its connection when the reply comes back; the router is
-        // told of the entry from then on too (a message sent between the write and the
-        // reply counts as offline).
-        let (written_at, applied_at) = match self.write_to_shard(now, client) {
-            Ok(reply) => (reply.applied_at, reply.acked_at),
-            Err(failed) => return self.sync_write_failed(failed, client, server, start),
-        };
-        let horizon = self.scenario.horizon_ns;
-        let crashes_at = self.servers[server as usize].crashes_at;
-
-        let timed_out = self
-            .deadline(start)
-            .filter(|&d| applied_at > d && d < crashes_at);
-        if timed_out.is_some() || applied_at >= crashes_at {
-            self.counts.wasted_writes += 1;
-            let stale = if applied_at < horizon {
-                self.tally.writes_applied += 1;
-                Some(self.orphaned_entry(client, written_at, applied_at < crashes_at))
-            } else {
-                self.tally.writes_pending += 1;
-                None
-            };
-            match timed_out {
-                Some(deadline) => self.attempt_failed(deadline, start, client, Some(server), stale),
-                None => self.attempt_failed(crashes_at, start, client, None, stale),
-            }
-            return;
-        }
-
-        let ends_at = self.connection_ends_at(server);
-        let history = self.histories.remove(&client);
-        if applied_at >= horizon {
-            self.tally.clients_in_progress += 1;
-            self.tally.writes_pending += 1;
-            match history {
-                Some(history) => history.close(&mut self.messages, horizon),
-                None => self.messages.never_connected(None),
-            }
-            return;
-        }
-        let episode = episode(history.as_ref(), start);
-        self.established(applied_at, episode, ends_at);
-        self.registered(applied_at, applied_at, true);
-        self.live(client, history, applied_at, Some(applied_at), server);
-    }
-
-    /// Under `sync`, `client`'s write failed at a primary that was down: its attempt
-    /// fails when the server learns so, unless the client gave up or lost its server
-    /// first.
-    fn sync_write_failed(&mut self, failed: Failed, client: u32, server: u32, start: SimTime) {
-        self.counts.writes_failed += 1;
-        self.tally.writes_lost += 1;
-        let gave_up_at = self.deadline(start).unwrap_or(SimTime::MAX);
-        let at = failed.at.min(gave_up_at);
-        let crashes_at = self.servers[server as usize].crashes_at;
-        if crashes_at <= at {
-            self.attempt_failed(crashes_at, start, client, None, None);
-        } else {
-            self.attempt_failed(at, start, client, Some(server), None);
-        }
-    }
-
     /// Hands one life of `client` (connected at `connected_at`, registered at
     /// `registered_at`) on `server` to the ledger, and schedules its reconnect if the server
     /// crashes under it.
@@ -760,209 +662,6 @@ impl<'a> World<'a> {
             history.stale_entry(since, until);
         }
         self.disconnected(ends_at, client, history);
-    }
-
-    /// The primary whose outages the router meets when it looks `client` up: `None` when
-    /// no primary has an outage, or there is no registry to look up.
-    fn outages_of(&self, client: u32) -> Option<usize> {
-        if self.outage_windows.is_empty() || !self.scenario.strategy.has_registry() {
-            return None;
-        }
-        Some(self.shard_map.shard_of(client) as usize)
-    }
-
-    /// `client` lost its connection at `at` (its server crashed) and reconnects after a
-    /// back-off.
-    fn disconnected(&mut self, at: SimTime, client: u32, mut history: History) {
-        self.counts.disconnections += 1;
-        self.tally.clients_connected -= 1;
-        let bucket = self.series.bucket_of(at);
-        TimeSeries::count(&mut self.series.disconnected, bucket);
-
-        history.reconnect_from(at);
-        let delay = self.backoff.delay(1, 0);
-        history.previous_backoff = delay;
-        self.histories.insert(client, history);
-        self.queue.schedule(at + delay, Event::Retry { client });
-    }
-
-    /// The `[since, until)` of an entry applied at `since` for a connection that is gone.
-    /// A server that is up (`server_up`) deletes it at once under `delete`: the delete is
-    /// served right behind the write, as if pipelined with it, which puts it slightly ahead
-    /// of operations that reached the shard in between. A crashed server deletes nothing.
-    fn orphaned_entry(
-        &mut self,
-        client: u32,
-        since: SimTime,
-        server_up: bool,
-    ) -> (SimTime, SimTime) {
-        match self.scenario.on_disconnect {
-            OnDisconnect::Expire { ttl_ns } => (since, since.saturating_add(ttl_ns)),
-            OnDisconnect::Delete if server_up => {
-                self.counts.deletes += 1;
-                let now = self.queue.now();
-                // A delete that fails at a primary that is down leaves the entry until the
-                // user's next write replaces it.
-                let deleted_at = self
-                    .write_to_shard(now, client)
-                    .map_or(SimTime::MAX, |reply| reply.applied_at);
-                (since, deleted_at)
-            }
-            OnDisconnect::Delete => (since, SimTime::MAX),
-        }
-    }
-
-    /// The async strategy: the write waits for one of the server's writers.
-    fn queue_write(&mut self, now: SimTime, client: u32, server: u32) {
-        let queue = &mut self.registry_queues[server as usize];
-        if queue.idle_writers > 0 {
-            queue.idle_writers -= 1;
-            self.dispatch_write(now, server, client, now);
-        } else {
-            queue.backlog.push_back((now, client));
-            self.registry_backlog += 1;
-            self.counts.peak_registry_backlog =
-                self.counts.peak_registry_backlog.max(self.registry_backlog);
-        }
-    }
-
-    fn writer_free(&mut self, now: SimTime, server: u32) {
-        if self.servers[server as usize].crashes_at <= now {
-            return;
-        }
-        if self.scenario.strategy == RegistryStrategy::AsyncBatched {
-            self.pipeline_done(now, server);
-            return;
-        }
-        let queue = &mut self.registry_queues[server as usize];
-        match queue.backlog.pop_front() {
-            Some((established_at, client)) => {
-                self.registry_backlog -= 1;
-                self.dispatch_write(now, server, client, established_at);
-            }
-            None => queue.idle_writers += 1,
-        }
-    }
-
-    /// A writer of `server` sends `client`'s write at `now` and stays busy until it is
-    /// applied.
-    fn dispatch_write(&mut self, now: SimTime, server: u32, client: u32, established_at: SimTime) {
-        self.series.registry_waiting.add(established_at, now);
-        let free_at = match self.write_to_shard(now, client) {
-            Ok(reply) => {
-                self.settle_write(client, server, established_at, reply.applied_at);
-                reply.acked_at
-            }
-            Err(failed) => {
-                self.write_failed(failed, client, server, established_at);
-                failed.at
-            }
-        };
-        self.queue.schedule(free_at, Event::WriterFree { server });
-    }
-
-    /// `client`'s write, sent by `server` for a connection established at
-    /// `established_at`, is applied at `applied_at` (or later than the horizon): the
-    /// client's life on the server is settled.
-    fn settle_write(
-        &mut self,
-        client: u32,
-        server: u32,
-        established_at: SimTime,
-        applied_at: SimTime,
-    ) {
-        let ends_at = self.connection_ends_at(server);
-        let history = self.histories.remove(&client);
-        if applied_at < self.scenario.horizon_ns {
-            self.registered(applied_at, established_at, applied_at < ends_at);
-            self.live(client, history, established_at, Some(applied_at), server);
-        } else {
-            self.tally.writes_pending += 1;
-            self.live(client, history, established_at, None, server);
-        }
-    }
-
-    /// `client`'s write, queued on `server` for a connection established at
-    /// `established_at`, was never sent: the server crashed at `now`.
-    fn write_lost(&mut self, now: SimTime, client: u32, established_at: SimTime) {
-        self.registry_backlog -= 1;
-        self.tally.writes_lost += 1;
-        self.cut_before_registration(now, client, established_at);
-    }
-
-    /// `client`'s write, sent by `server` for a connection established at
-    /// `established_at`, failed at a primary that was down: the server cannot register
-    /// the user, so it closes the connection, and the client reconnects after a back-off
-    /// (its next write succeeds once the replica is promoted). A crash of the server
-    /// first cuts the connection instead.
-    ///
-    /// TODO: under `messages.rate_basis = "per-connected-user"` the client still counts
-    /// as a sender until its server's crash or the horizon, as told when it connected; an
-    /// interval accumulator that can take an interval back would make the rate exact.
-    fn write_failed(&mut self, failed: Failed, client: u32, server: u32, established_at: SimTime) {
-        self.counts.writes_failed += 1;
-        self.tally.writes_lost += 1;
-        let crashes_at = self.servers[server as usize].crashes_at;
-        if failed.at < crashes_at {
-            self.queue.schedule(failed.at, Event::Abandon { server });
-        }
-        self.cut_before_registration(failed.at.min(crashes_at), client, established_at);
-    }
-
-    /// `client`, connected at `established_at` but never registered, loses its connection
-    /// at `at` and reconnects after a back-off.
-    fn cut_before_registration(&mut self, at: SimTime, client: u32, established_at: SimTime) {
-        let mut history = self.histories.remove(&client).unwrap_or_default();
-        let outages = self.outages_of(client);
-        history.life(
-            &mut self.messages,
-            (established_at, None, at),
-            windows_of(&self.outage_windows, outages),
-        );
-        self.disconnected(at, client, history);
-    }
-
-    /// `server` dies at `now`: the registry writes still queued on it are lost, and their
-    /// clients, connected but never registered, reconnect. Clients whose handshake or write
-    /// was under way learnt their fate when it was scheduled (see [`Self::attempt`] and
-    /// [`Self::live`]), since the crash's instant is known from the start.
-    fn crash(&mut self, now: SimTime, server: u32) {
-        self.balancer.count_changed(server, u32::MAX);
-        if let Some(ring) = &mut self.ring {
-            ring.set_down(server);
-        }
-        let backlog = std::mem::take(&mut self.registry_queues[server as usize].backlog);
-        for (established_at, client) in backlog {
-            self.write_lost(now, client, established_at);
-        }
-        if let Some(batches) = self.pipelines.get_mut(server as usize) {
-            for write in batches.drain() {
-                self.write_lost(now, write.client, write.established_at);
-            }
-        }
-    }
-
-    /// Sends `client`'s registry write to its shard at `now`; returns when it is applied
-    /// and when the sender learns so, or its failure at a primary that is down.
-    fn write_to_shard(&mut self, now: SimTime, client: u32) -> Result<Reply, Failed> {
-        let shard = self.shard_map.shard_of(client) as usize;
-        let (request, response) = self.network_legs();
-        let connected_share = self.connected_share();
-        let shard = &mut self.shards[shard];
-        shard.set_connected_share(connected_share);
-        let arrival = shard.arrival_in_order(now + request);
-        let served = shard.serve_write(arrival, &self.shard_service, &mut self.series);
-        Reply::after(served, response)
-    }
-
-    /// The two halves of one round trip to a primary: to it, and back (zero without a
-    /// network delay).
-    fn network_legs(&mut self) -> (SimTime, SimTime) {
-        let Some((rtt, rng)) = &mut self.network else {
-            return (0, 0);
-        };
-        let round_trip = rtt.sample(rng);
-        (round_trip / 2, round_trip - round_trip / 2)
     }
 
     /// The share of clients connected (counting sync connections at the instant their

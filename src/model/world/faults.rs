@@ -1,0 +1,156 @@
+//! Faults in the world: connection server crashes and Redis primary outages, and the
+//! disconnects they cause.
+//!
+//! Both are declared in the scenario, so their instants are known from the start: a
+//! handshake or a write learns when it is scheduled whether a crash will cut it off, and
+//! a primary's outage windows decide each operation's fate when it reaches the primary
+//! (see [`crate::model::shard`]). Only the writes still queued on a server when it crashes
+//! need the crash event. A client cut off before its entry was written, by a crash or by a
+//! write that failed at a primary that was down, reconnects after a back-off.
+
+use crate::config::Scenario;
+use crate::engine::SimTime;
+use crate::metrics::TimeSeries;
+use crate::model::shard::Failed;
+use crate::model::timeline::History;
+
+use super::{Event, World};
+
+/// The outage windows of `shard` (see [`World::outages_of`]).
+pub(super) fn windows_of(
+    windows: &[Vec<(SimTime, SimTime)>],
+    shard: Option<usize>,
+) -> &[(SimTime, SimTime)] {
+    shard.map_or(&[], |shard| &windows[shard])
+}
+
+impl World<'_> {
+    /// `server` dies at `now`: the registry writes still queued on it are lost, and their
+    /// clients, connected but never registered, reconnect. Clients whose handshake or write
+    /// was under way learnt their fate when it was scheduled (see [`Self::attempt`] and
+    /// [`Self::live`]), since the crash's instant is known from the start.
+    pub(super) fn crash(&mut self, now: SimTime, server: u32) {
+        self.balancer.count_changed(server, u32::MAX);
+        if let Some(ring) = &mut self.ring {
+            ring.set_down(server);
+        }
+        let backlog = std::mem::take(&mut self.registry_queues[server as usize].backlog);
+        for (established_at, client) in backlog {
+            self.write_lost(now, client, established_at);
+        }
+        if let Some(batches) = self.pipelines.get_mut(server as usize) {
+            for write in batches.drain() {
+                self.write_lost(now, write.client, write.established_at);
+            }
+        }
+    }
+
+    /// `client`'s write, queued on `server` for a connection established at
+    /// `established_at`, was never sent: the server crashed at `now`.
+    pub(super) fn write_lost(&mut self, now: SimTime, client: u32, established_at: SimTime) {
+        self.registry_backlog -= 1;
+        self.tally.writes_lost += 1;
+        self.cut_before_registration(now, client, established_at);
+    }
+
+    /// `client`'s write, sent by `server` for a connection established at
+    /// `established_at`, failed at a primary that was down: the server cannot register
+    /// the user, so it closes the connection, and the client reconnects after a back-off
+    /// (its next write succeeds once the replica is promoted). A crash of the server
+    /// first cuts the connection instead.
+    ///
+    /// TODO: under `messages.rate_basis = "per-connected-user"` the client still counts
+    /// as a sender until its server's crash or the horizon, as told when it connected; an
+    /// interval accumulator that can take an interval back would make the rate exact.
+    pub(super) fn write_failed(
+        &mut self,
+        failed: Failed,
+        client: u32,
+        server: u32,
+        established_at: SimTime,
+    ) {
+        self.counts.writes_failed += 1;
+        self.tally.writes_lost += 1;
+        let crashes_at = self.servers[server as usize].crashes_at;
+        if failed.at < crashes_at {
+            self.queue.schedule(failed.at, Event::Abandon { server });
+        }
+        self.cut_before_registration(failed.at.min(crashes_at), client, established_at);
+    }
+
+    /// Under `sync`, `client`'s write failed at a primary that was down: its attempt
+    /// fails when the server learns so, unless the client gave up or lost its server
+    /// first.
+    pub(super) fn sync_write_failed(
+        &mut self,
+        failed: Failed,
+        client: u32,
+        server: u32,
+        start: SimTime,
+    ) {
+        self.counts.writes_failed += 1;
+        self.tally.writes_lost += 1;
+        let gave_up_at = self.deadline(start).unwrap_or(SimTime::MAX);
+        let at = failed.at.min(gave_up_at);
+        let crashes_at = self.servers[server as usize].crashes_at;
+        if crashes_at <= at {
+            self.attempt_failed(crashes_at, start, client, None, None);
+        } else {
+            self.attempt_failed(at, start, client, Some(server), None);
+        }
+    }
+
+    /// `client`, connected at `established_at` but never registered, loses its connection
+    /// at `at` and reconnects after a back-off.
+    pub(super) fn cut_before_registration(
+        &mut self,
+        at: SimTime,
+        client: u32,
+        established_at: SimTime,
+    ) {
+        let mut history = self.histories.remove(&client).unwrap_or_default();
+        let outages = self.outages_of(client);
+        history.life(
+            &mut self.messages,
+            (established_at, None, at),
+            windows_of(&self.outage_windows, outages),
+        );
+        self.disconnected(at, client, history);
+    }
+
+    /// `client` lost its connection at `at` (its server crashed) and reconnects after a
+    /// back-off.
+    pub(super) fn disconnected(&mut self, at: SimTime, client: u32, mut history: History) {
+        self.counts.disconnections += 1;
+        self.tally.clients_connected -= 1;
+        let bucket = self.series.bucket_of(at);
+        TimeSeries::count(&mut self.series.disconnected, bucket);
+
+        history.reconnect_from(at);
+        let delay = self.backoff.delay(1, 0);
+        history.previous_backoff = delay;
+        self.histories.insert(client, history);
+        self.queue.schedule(at + delay, Event::Retry { client });
+    }
+
+    /// The primary whose outages the router meets when it looks `client` up: `None` when
+    /// no primary has an outage, or there is no registry to look up.
+    pub(super) fn outages_of(&self, client: u32) -> Option<usize> {
+        if self.outage_windows.is_empty() || !self.scenario.strategy.has_registry() {
+            return None;
+        }
+        Some(self.shard_map.shard_of(client) as usize)
+    }
+
+    /// Each primary's outage windows, or none at all when no primary has one.
+    pub(super) fn outage_windows(scenario: &Scenario) -> Vec<Vec<(SimTime, SimTime)>> {
+        if scenario.shard_outages.is_empty() {
+            return Vec::new();
+        }
+        let mut windows = vec![Vec::new(); scenario.shards as usize];
+        for outage in &scenario.shard_outages {
+            windows[outage.shard as usize].push((outage.start_ns, outage.end_ns));
+        }
+        windows
+    }
+}

@@ -1,0 +1,218 @@
+//! Registry writes in the world: the sync strategy's write on the connect path, the async
+//! strategy's queue and writers, and every operation's trip to its primary over the
+//! network (`network.rtt`: half of a round trip before the primary, half after).
+
+use crate::config::{OnDisconnect, RegistryStrategy};
+use crate::engine::SimTime;
+use crate::model::shard::Failed;
+
+use super::{Event, World, episode};
+
+/// A registry operation's outcome: applied at the primary, then known to its sender one
+/// network leg later.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Reply {
+    pub(super) applied_at: SimTime,
+    pub(super) acked_at: SimTime,
+}
+
+impl Reply {
+    /// What the sender learns of an operation `served` by a primary, `response` later.
+    pub(super) fn after(
+        served: Result<SimTime, Failed>,
+        response: SimTime,
+    ) -> Result<Self, Failed> {
+        match served {
+            Ok(applied_at) => Ok(Self {
+                applied_at,
+                acked_at: applied_at.saturating_add(response),
+            }),
+            Err(failed) => Err(Failed {
+                at: failed.at.saturating_add(response),
+                ..failed
+            }),
+        }
+    }
+}
+
+impl World<'_> {
+    /// The sync strategy: the connection is established when the write is applied, if
+    /// the client is still waiting and its server still up by then.
+    pub(super) fn write_synchronously(
+        &mut self,
+        now: SimTime,
+        client: u32,
+        server: u32,
+        start: SimTime,
+    ) {
+        // The client learns of its connection when the reply comes back; the router is
+        // told of the entry from then on too (a message sent between the write and the
+        // reply counts as offline).
+        let (written_at, applied_at) = match self.write_to_shard(now, client) {
+            Ok(reply) => (reply.applied_at, reply.acked_at),
+            Err(failed) => return self.sync_write_failed(failed, client, server, start),
+        };
+        let horizon = self.scenario.horizon_ns;
+        let crashes_at = self.servers[server as usize].crashes_at;
+
+        let timed_out = self
+            .deadline(start)
+            .filter(|&d| applied_at > d && d < crashes_at);
+        if timed_out.is_some() || applied_at >= crashes_at {
+            self.counts.wasted_writes += 1;
+            let stale = if applied_at < horizon {
+                self.tally.writes_applied += 1;
+                Some(self.orphaned_entry(client, written_at, applied_at < crashes_at))
+            } else {
+                self.tally.writes_pending += 1;
+                None
+            };
+            match timed_out {
+                Some(deadline) => self.attempt_failed(deadline, start, client, Some(server), stale),
+                None => self.attempt_failed(crashes_at, start, client, None, stale),
+            }
+            return;
+        }
+
+        let ends_at = self.connection_ends_at(server);
+        let history = self.histories.remove(&client);
+        if applied_at >= horizon {
+            self.tally.clients_in_progress += 1;
+            self.tally.writes_pending += 1;
+            match history {
+                Some(history) => history.close(&mut self.messages, horizon),
+                None => self.messages.never_connected(None),
+            }
+            return;
+        }
+        let episode = episode(history.as_ref(), start);
+        self.established(applied_at, episode, ends_at);
+        self.registered(applied_at, applied_at, true);
+        self.live(client, history, applied_at, Some(applied_at), server);
+    }
+
+    /// The async strategy: the write waits for one of the server's writers.
+    pub(super) fn queue_write(&mut self, now: SimTime, client: u32, server: u32) {
+        let queue = &mut self.registry_queues[server as usize];
+        if queue.idle_writers > 0 {
+            queue.idle_writers -= 1;
+            self.dispatch_write(now, server, client, now);
+        } else {
+            queue.backlog.push_back((now, client));
+            self.registry_backlog += 1;
+            self.counts.peak_registry_backlog =
+                self.counts.peak_registry_backlog.max(self.registry_backlog);
+        }
+    }
+
+    pub(super) fn writer_free(&mut self, now: SimTime, server: u32) {
+        if self.servers[server as usize].crashes_at <= now {
+            return;
+        }
+        if self.scenario.strategy == RegistryStrategy::AsyncBatched {
+            self.pipeline_done(now, server);
+            return;
+        }
+        let queue = &mut self.registry_queues[server as usize];
+        match queue.backlog.pop_front() {
+            Some((established_at, client)) => {
+                self.registry_backlog -= 1;
+                self.dispatch_write(now, server, client, established_at);
+            }
+            None => queue.idle_writers += 1,
+        }
+    }
+
+    /// A writer of `server` sends `client`'s write at `now` and stays busy until it is
+    /// applied.
+    pub(super) fn dispatch_write(
+        &mut self,
+        now: SimTime,
+        server: u32,
+        client: u32,
+        established_at: SimTime,
+    ) {
+        self.series.registry_waiting.add(established_at, now);
+        let free_at = match self.write_to_shard(now, client) {
+            Ok(reply) => {
+                self.settle_write(client, server, established_at, reply.applied_at);
+                reply.acked_at
+            }
+            Err(failed) => {
+                self.write_failed(failed, client, server, established_at);
+                failed.at
+            }
+        };
+        self.queue.schedule(free_at, Event::WriterFree { server });
+    }
+
+    /// `client`'s write, sent by `server` for a connection established at
+    /// `established_at`, is applied at `applied_at` (or later than the horizon): the
+    /// client's life on the server is settled.
+    pub(super) fn settle_write(
+        &mut self,
+        client: u32,
+        server: u32,
+        established_at: SimTime,
+        applied_at: SimTime,
+    ) {
+        let ends_at = self.connection_ends_at(server);
+        let history = self.histories.remove(&client);
+        if applied_at < self.scenario.horizon_ns {
+            self.registered(applied_at, established_at, applied_at < ends_at);
+            self.live(client, history, established_at, Some(applied_at), server);
+        } else {
+            self.tally.writes_pending += 1;
+            self.live(client, history, established_at, None, server);
+        }
+    }
+
+    /// Sends `client`'s registry write to its shard at `now`; returns when it is applied
+    /// and when the sender learns so, or its failure at a primary that is down.
+    pub(super) fn write_to_shard(&mut self, now: SimTime, client: u32) -> Result<Reply, Failed> {
+        let shard = self.shard_map.shard_of(client) as usize;
+        let (request, response) = self.network_legs();
+        let connected_share = self.connected_share();
+        let shard = &mut self.shards[shard];
+        shard.set_connected_share(connected_share);
+        let arrival = shard.arrival_in_order(now + request);
+        let served = shard.serve_write(arrival, &self.shard_service, &mut self.series);
+        Reply::after(served, response)
+    }
+
+    /// The two halves of one round trip to a primary: to it, and back (zero without a
+    /// network delay).
+    pub(super) fn network_legs(&mut self) -> (SimTime, SimTime) {
+        let Some((rtt, rng)) = &mut self.network else {
+            return (0, 0);
+        };
+        let round_trip = rtt.sample(rng);
+        (round_trip / 2, round_trip - round_trip / 2)
+    }
+
+    /// The `[since, until)` of an entry applied at `since` for a connection that is gone.
+    /// A server that is up (`server_up`) deletes it at once under `delete`: the delete is
+    /// served right behind the write, as if pipelined with it, which puts it slightly ahead
+    /// of operations that reached the shard in between. A crashed server deletes nothing.
+    pub(super) fn orphaned_entry(
+        &mut self,
+        client: u32,
+        since: SimTime,
+        server_up: bool,
+    ) -> (SimTime, SimTime) {
+        match self.scenario.on_disconnect {
+            OnDisconnect::Expire { ttl_ns } => (since, since.saturating_add(ttl_ns)),
+            OnDisconnect::Delete if server_up => {
+                self.counts.deletes += 1;
+                let now = self.queue.now();
+                // A delete that fails at a primary that is down leaves the entry until the
+                // user's next write replaces it.
+                let deleted_at = self
+                    .write_to_shard(now, client)
+                    .map_or(SimTime::MAX, |reply| reply.applied_at);
+                (since, deleted_at)
+            }
+            OnDisconnect::Delete => (since, SimTime::MAX),
+        }
+    }
+}
