@@ -179,3 +179,22 @@ fn bad_outages_are_refused_on_one_line() {
         assert!(!message.contains('\n'), "{message}");
     }
 }
+
+#[test]
+fn the_queue_left_by_one_outage_waits_through_the_next() {
+    // The replica serves the 20,000 writes held by the first outage from 1.5 s to about
+    // 1.6 s, and goes down itself at 1.55 s: nobody connects again before 2.05 s (but a
+    // write that completes at 1.55 s exactly, as the primary goes down).
+    let outcome = run(&[
+        "registry.strategy=sync",
+        "run.bucket_ms=10",
+        "faults.shard_outages=[{ shard = 0, at_s = 0.5, duration_s = 1 }, \
+         { shard = 0, at_s = 1.55, duration_s = 0.5 }]",
+    ]);
+    let connected = &outcome.series.connected;
+    assert!(connected[150..155].iter().sum::<u64>() > 5_000);
+    assert!(connected[155] <= 1);
+    assert_eq!(connected[156..205].iter().sum::<u64>(), 0);
+    assert!(connected[205] > 0);
+    assert_eq!(outcome.tally.clients_connected, CLIENTS);
+}

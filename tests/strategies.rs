@@ -335,3 +335,20 @@ fn batched_writes_still_reach_the_registry() {
     assert!(outcome.lookups > 0);
     assert_eq!(outcome.broadcast_queries, 0);
 }
+
+#[test]
+fn the_load_spread_counts_only_the_servers_still_up() {
+    // Nine of the ten servers die one after another: at the horizon the last one holds
+    // everybody, which is a perfect spread over the servers that are left.
+    let crashes: Vec<String> = (0..9)
+        .map(|s| format!("{{ server = {s}, at_s = {} }}", 1 + s))
+        .collect();
+    let set = format!("faults.server_crashes=[{}]", crashes.join(", "));
+    let outcome = run(&["registry.strategy=placement", &set]);
+    assert!(outcome.tally.clients_connected > u64::from(CLIENTS) * 99 / 100);
+    assert_eq!(
+        outcome.server_connections_max,
+        outcome.tally.clients_connected
+    );
+    assert_eq!(outcome.server_load_imbalance, 1.0);
+}

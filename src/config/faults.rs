@@ -98,10 +98,14 @@ pub fn resolve_outages(
                 "a number of seconds greater than 0",
             ));
         }
+        // A failover after the horizon is never seen: the primary is down to the end.
+        let start_ns = seconds(outage.at_s);
         let resolved = ShardOutage {
             shard: outage.shard as u32,
-            start_ns: seconds(outage.at_s),
-            end_ns: seconds(outage.at_s).saturating_add(seconds(outage.duration_s)),
+            start_ns,
+            end_ns: start_ns
+                .saturating_add(seconds(outage.duration_s))
+                .min(horizon_ns),
         };
         let overlaps = outages.iter().any(|o| {
             o.shard == resolved.shard
@@ -210,7 +214,8 @@ mod tests {
         assert_eq!(
             windows,
             vec![
-                (0, 3_000_000_000, 18_000_000_000),
+                // Its failover would come after the 10 s horizon.
+                (0, 3_000_000_000, 10_000_000_000),
                 (1, 1_000_000_000, 2_000_000_000),
                 (1, 5_000_000_000, 7_000_000_000),
             ]

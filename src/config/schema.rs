@@ -279,7 +279,8 @@ impl Default for PipelineSpec {
 #[serde(default, deny_unknown_fields)]
 pub struct NetworkSpec {
     /// Round trip of a registry operation between a connection server and a primary,
-    /// `{ distribution, mean_us, cv }`: half of each draw before the primary, half after.
+    /// `{ distribution, mean_us, cv }`: the way there is half the mean, constant, and the
+    /// way back is drawn from the distribution at half the mean (see `world/writes.rs`).
     /// Default none (`redis.service` already holds a same-rack round trip); set it for a
     /// registry in another zone or region, where a round trip is 0.5 to 2 ms within a
     /// region and tens of ms across regions (an assumption, from cloud providers'

@@ -50,8 +50,6 @@ pub struct Shard {
     utilization: UtilizationTracker,
     /// `[down, failover)` windows, in time order.
     outages: Vec<(SimTime, SimTime)>,
-    /// The latest arrival so far (see [`Self::arrival_in_order`]).
-    last_arrival: SimTime,
     outage_mode: OutageMode,
 }
 
@@ -106,20 +104,7 @@ impl Shard {
             utilization: UtilizationTracker::default(),
             outages: Vec::new(),
             outage_mode: OutageMode::Wait,
-            last_arrival: 0,
         }
-    }
-
-    /// When an operation that would reach the primary at `at` is served: not before the
-    /// operations sent earlier. Operations are sent in time order, so they arrive in order
-    /// unless a random network delay lets one overtake another; the overtaking one then
-    /// waits for those ahead of it, keeping the queue first in, first out by sending
-    /// order. That is exact for a constant delay, and shifts an arrival by at most the
-    /// delay's spread otherwise.
-    #[inline]
-    pub fn arrival_in_order(&mut self, at: SimTime) -> SimTime {
-        self.last_arrival = self.last_arrival.max(at);
-        self.last_arrival
     }
 
     /// The same shard, down during each of `outages` (`[down, failover)`, in time order)
@@ -229,36 +214,37 @@ impl Shard {
 
     /// The start of an operation that arrived at `arrival`, would start at `start` and
     /// takes `service_ns`, once the outages are met: later under `Wait`, a failure under
-    /// `Fail`. Outages that ended before `start` are dropped for good, since starts only
-    /// grow.
+    /// `Fail`. Outages over by `arrival` are dropped for good, since arrivals only grow.
     fn meet_outages(
         &mut self,
         arrival: SimTime,
         mut start: SimTime,
         service_ns: SimTime,
     ) -> Result<SimTime, Failed> {
-        let mut passed = 0;
+        let passed = self
+            .outages
+            .partition_point(|&(_, failover)| failover <= arrival);
+        self.outages.drain(..passed);
         for &(down, failover) in &self.outages {
-            if failover <= start && failover <= arrival {
-                passed += 1;
-                continue;
+            // Done before this outage, so before every later one too.
+            if start.saturating_add(service_ns) <= down {
+                break;
             }
-            // Still running when the primary goes down, and sent before the failover; a
-            // failing operation is judged by its arrival, since the queue it waited in is
-            // lost with the primary.
-            let runs_into = start.saturating_add(service_ns) > down;
             match self.outage_mode {
-                OutageMode::Wait if runs_into && start < failover => start = failover,
-                OutageMode::Fail if runs_into && arrival < failover => {
+                // Still to run (or running) when the primary goes down: again, whole, at the
+                // failover; an operation that starts after the failover is untouched here
+                // and meets the next outage, if any.
+                OutageMode::Wait => start = start.max(failover),
+                // Sent before the failover and still to run when the primary goes down: the
+                // queue it waited in is lost with the primary, so it fails.
+                OutageMode::Fail => {
                     return Err(Failed {
                         at: arrival.max(down),
                         failover_at: failover,
                     });
                 }
-                _ => break,
             }
         }
-        self.outages.drain(..passed);
         Ok(start)
     }
 
@@ -387,5 +373,21 @@ mod tests {
                 Ok(210)
             ]
         );
+    }
+
+    #[test]
+    fn a_queue_left_by_one_outage_waits_again_through_the_next() {
+        let streams = RandomStreams::new(1);
+        let mut shard = Shard::new(streams.stream(0, 0), 0.0, streams.stream(1, 0), false)
+            .with_outages(vec![(100, 200), (205, 300)], OutageMode::Wait);
+        let mut series = TimeSeries::new(Buckets::new(100, 1_000));
+        let service = ServiceSampler::Deterministic(10);
+        // Both arrive in the first outage; the first is served from 200 to 210 and cut by
+        // the second outage at 205, so both start again at 300.
+        let done: Vec<_> = [150, 160, 310]
+            .iter()
+            .map(|&t| shard.serve_write(t, &service, &mut series).unwrap())
+            .collect();
+        assert_eq!(done, vec![310, 320, 330]);
     }
 }

@@ -164,7 +164,7 @@ struct World<'a> {
     handshake_service: ServiceSampler,
     shard_service: ServiceSampler,
     /// Round trips between servers and primaries, when there is a network delay.
-    network: Option<(ServiceSampler, Stream)>,
+    network: Option<Network>,
     backoff: Backoff,
     /// Clients that failed an attempt or were disconnected (see [`History`]). Only they
     /// have an entry, so a storm without failures keeps no per-client state at all.
@@ -211,6 +211,15 @@ fn episode(history: Option<&History>, attempt_start: SimTime) -> (SimTime, bool)
     history.map_or((attempt_start, false), |h| {
         (h.episode_start, h.reconnecting)
     })
+}
+
+/// The network between servers and primaries (see `world/writes.rs`).
+struct Network {
+    /// The way to a primary: half the mean round trip, constant.
+    request_ns: SimTime,
+    /// The way back: the round trip's family at half its mean.
+    reply: ServiceSampler,
+    rng: Stream,
 }
 
 /// Simulates one scenario to its horizon.
@@ -288,10 +297,12 @@ impl<'a> World<'a> {
             handshake_service: ServiceSampler::new(&scenario.handshake),
             shard_service: ServiceSampler::new(&scenario.shard_service),
             network: scenario.network_rtt.map(|rtt| {
-                (
-                    ServiceSampler::new(&rtt),
-                    streams.stream(stream::NETWORK, 0),
-                )
+                let half_ns = rtt.mean_ns() / 2.0;
+                Network {
+                    request_ns: half_ns.round() as SimTime,
+                    reply: ServiceSampler::new(&rtt.with_mean(half_ns)),
+                    rng: streams.stream(stream::NETWORK, 0),
+                }
             }),
             backoff: Backoff::new(scenario.retry, streams.stream(stream::RETRIES, 0)),
             histories: FxHashMap::default(),
@@ -784,7 +795,10 @@ impl<'a> World<'a> {
             deregistered: self.series.deregistered,
             broadcast_queries: broadcasts_per_bucket,
         };
-        let all_registered = self.tally.writes_pending == 0 && self.tally.clients_in_progress == 0;
+        // Nobody is registered when nobody ever connected.
+        let all_registered = self.tally.writes_pending == 0
+            && self.tally.clients_in_progress == 0
+            && self.last_write_applied_at > 0;
         let counts = self.counts;
         RunOutcome {
             tally: self.tally,
@@ -832,17 +846,22 @@ impl<'a> World<'a> {
     }
 
     /// The most connections one server holds at the horizon, and that over the mean.
+    /// Over the servers still up at the horizon: a crashed server holds nobody, whatever
+    /// count it had when it died.
     fn load_imbalance(&self) -> (u64, f64) {
-        let counts = self
+        let horizon = self.scenario.horizon_ns;
+        let counts: Vec<u64> = self
             .servers
             .iter()
-            .map(|server| u64::from(server.connections));
-        let most = counts.clone().max().unwrap_or(0);
-        let total: u64 = counts.sum();
+            .filter(|server| server.crashes_at >= horizon)
+            .map(|server| u64::from(server.connections))
+            .collect();
+        let most = counts.iter().copied().max().unwrap_or(0);
+        let total: u64 = counts.iter().sum();
         if total == 0 {
             return (0, 0.0);
         }
-        let mean = total as f64 / f64::from(self.scenario.servers);
+        let mean = total as f64 / counts.len() as f64;
         (most, most as f64 / mean)
     }
 }

@@ -93,13 +93,17 @@ impl World<'_> {
         let mean_ns = self.scenario.batching.pipeline_mean_ns(writes);
         let pipeline = ServiceSampler::new(&self.scenario.shard_service.with_mean(mean_ns));
         let (request, response) = self.network_legs();
-        let connected_share = self.connected_share();
-        let shard = &mut self.shards[batch.shard as usize];
-        shard.set_connected_share(connected_share);
-        let arrival = shard.arrival_in_order(now + request);
-        let served =
-            shard.serve_pipeline(arrival, &self.shard_service, &pipeline, &mut self.series);
-        let served = Reply::after(served, response);
+        let arrival = now + request;
+        let served = if arrival >= self.scenario.horizon_ns {
+            Ok(Reply::beyond_the_horizon(arrival, response))
+        } else {
+            let connected_share = self.connected_share();
+            let shard = &mut self.shards[batch.shard as usize];
+            shard.set_connected_share(connected_share);
+            let served =
+                shard.serve_pipeline(arrival, &self.shard_service, &pipeline, &mut self.series);
+            Reply::after(served, response)
+        };
 
         for write in &batch.writes {
             self.series.registry_waiting.add(write.established_at, now);

@@ -1,6 +1,12 @@
 //! Registry writes in the world: the sync strategy's write on the connect path, the async
 //! strategy's queue and writers, and every operation's trip to its primary over the
-//! network (`network.rtt`: half of a round trip before the primary, half after).
+//! network.
+//!
+//! A round trip (`network.rtt`) is split in two halves of equal mean. The way there is
+//! constant, so operations reach a primary in the order they were sent and its queue
+//! stays first in, first out with each completion fixed on arrival; the way back carries
+//! the draw (the configured family and coefficient of variation, at half the mean). A
+//! round trip's mean is the configured one; its spread is the way back's alone.
 
 use crate::config::{OnDisconnect, RegistryStrategy};
 use crate::engine::SimTime;
@@ -17,6 +23,15 @@ pub(super) struct Reply {
 }
 
 impl Reply {
+    /// An operation that would reach its primary at `arrival`, at or after the horizon: it
+    /// is not served, and stays pending.
+    pub(super) fn beyond_the_horizon(arrival: SimTime, response: SimTime) -> Self {
+        Self {
+            applied_at: arrival,
+            acked_at: arrival.saturating_add(response),
+        }
+    }
+
     /// What the sender learns of an operation `served` by a primary, `response` later.
     pub(super) fn after(
         served: Result<SimTime, Failed>,
@@ -172,10 +187,13 @@ impl World<'_> {
     pub(super) fn write_to_shard(&mut self, now: SimTime, client: u32) -> Result<Reply, Failed> {
         let shard = self.shard_map.shard_of(client) as usize;
         let (request, response) = self.network_legs();
+        let arrival = now + request;
+        if arrival >= self.scenario.horizon_ns {
+            return Ok(Reply::beyond_the_horizon(arrival, response));
+        }
         let connected_share = self.connected_share();
         let shard = &mut self.shards[shard];
         shard.set_connected_share(connected_share);
-        let arrival = shard.arrival_in_order(now + request);
         let served = shard.serve_write(arrival, &self.shard_service, &mut self.series);
         Reply::after(served, response)
     }
@@ -183,11 +201,10 @@ impl World<'_> {
     /// The two halves of one round trip to a primary: to it, and back (zero without a
     /// network delay).
     pub(super) fn network_legs(&mut self) -> (SimTime, SimTime) {
-        let Some((rtt, rng)) = &mut self.network else {
-            return (0, 0);
-        };
-        let round_trip = rtt.sample(rng);
-        (round_trip / 2, round_trip - round_trip / 2)
+        match &mut self.network {
+            Some(network) => (network.request_ns, network.reply.sample(&mut network.rng)),
+            None => (0, 0),
+        }
     }
 
     /// The `[since, until)` of an entry applied at `since` for a connection that is gone.
