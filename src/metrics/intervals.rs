@@ -14,8 +14,9 @@ use crate::engine::SimTime;
 #[derive(Debug, Clone)]
 pub struct IntervalAccumulator {
     buckets: Buckets,
-    /// Nanoseconds covered in partially covered buckets.
-    partial_ns: Vec<u64>,
+    /// Nanoseconds covered in partially covered buckets; signed, since an interval taken
+    /// back may be counted partial where it was added whole.
+    partial_ns: Vec<i64>,
     /// Difference array of the count of intervals covering a bucket whole.
     whole: Vec<i64>,
 }
@@ -32,6 +33,17 @@ impl IntervalAccumulator {
     /// Adds the interval `[start, end)`, clipped to the horizon.
     #[inline]
     pub fn add(&mut self, start: SimTime, end: SimTime) {
+        self.count(start, end, 1);
+    }
+
+    /// Takes back `[start, end)`, which must lie within an interval added before: a
+    /// quantity that turned out to end earlier than it was told.
+    pub fn remove(&mut self, start: SimTime, end: SimTime) {
+        self.count(start, end, -1);
+    }
+
+    #[inline]
+    fn count(&mut self, start: SimTime, end: SimTime, sign: i64) {
         let end = end.min(self.buckets.horizon_ns());
         if start >= end {
             return;
@@ -39,13 +51,13 @@ impl IntervalAccumulator {
         let first = self.buckets.index(start);
         let last = self.buckets.index(end - 1);
         if first == last {
-            self.partial_ns[first] += end - start;
+            self.partial_ns[first] += sign * (end - start) as i64;
             return;
         }
-        self.partial_ns[first] += self.buckets.start(first + 1) - start;
-        self.partial_ns[last] += end - self.buckets.start(last);
-        self.whole[first + 1] += 1;
-        self.whole[last] -= 1;
+        self.partial_ns[first] += sign * (self.buckets.start(first + 1) - start) as i64;
+        self.partial_ns[last] += sign * (end - self.buckets.start(last)) as i64;
+        self.whole[first + 1] += sign;
+        self.whole[last] -= sign;
     }
 
     /// The final integral over `bucket`, for reading buckets one at a time, in order,
@@ -54,7 +66,15 @@ impl IntervalAccumulator {
     /// Valid only once no interval starting in or before `bucket` will be added.
     pub fn settle(&self, bucket: usize, covering: &mut i64) -> u64 {
         *covering += self.whole[bucket];
-        self.partial_ns[bucket] + *covering as u64 * self.buckets.len_of(bucket)
+        self.total(bucket, *covering)
+    }
+
+    /// A bucket's integral from its partial nanoseconds and the intervals covering it whole.
+    fn total(&self, bucket: usize, covering: i64) -> u64 {
+        let length = self.buckets.len_of(bucket) as i64;
+        let total = self.partial_ns[bucket] + covering * length;
+        debug_assert!(total >= 0, "more taken back than added in bucket {bucket}");
+        total.max(0) as u64
     }
 
     /// The integral over each bucket, in nanoseconds (depth × time).
@@ -63,9 +83,9 @@ impl IntervalAccumulator {
         self.partial_ns
             .iter()
             .enumerate()
-            .map(|(bucket, partial)| {
+            .map(|(bucket, _)| {
                 covering += self.whole[bucket];
-                partial + covering as u64 * self.buckets.len_of(bucket)
+                self.total(bucket, covering)
             })
             .collect()
     }
@@ -113,5 +133,15 @@ mod tests {
             .collect();
         assert_eq!(settled, direct);
         assert_eq!(accumulator.means()[9], direct[9] as f64 / 5.0);
+    }
+
+    #[test]
+    fn an_interval_taken_back_leaves_what_remains() {
+        let mut accumulator = IntervalAccumulator::new(Buckets::new(10, 100));
+        accumulator.add(3, 95);
+        accumulator.remove(47, 95);
+        let mut shorter = IntervalAccumulator::new(Buckets::new(10, 100));
+        shorter.add(3, 47);
+        assert_eq!(accumulator.integrals(), shorter.integrals());
     }
 }

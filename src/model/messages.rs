@@ -247,6 +247,14 @@ impl MessageLedger {
         }
     }
 
+    /// A client told as connected until `until` (see [`Self::client_connected`]) lost its
+    /// connection at `at` instead. Must be told no later than the event loop reaches `at`.
+    pub fn client_disconnected(&mut self, at: SimTime, until: SimTime) {
+        if let Some(following) = &mut self.following {
+            following.connected.remove(at, until);
+        }
+    }
+
     /// The event loop has reached `now`: buckets that ended are settled and the miss
     /// windows waiting for them are drawn.
     #[inline]

@@ -15,7 +15,8 @@
 //! lookup is kept with the share of clients connected when the stream is caught up
 //! (thinning). That share is the one at the next operation's arrival, not at each lookup's
 //! own instant: an approximation, close while operations arrive often, which they do
-//! whenever the connected count is changing.
+//! whenever the connected count is changing; after the last operation the world serves
+//! the rest bucket by bucket, each at the share at its end.
 //!
 //! A primary may be down for declared windows (`faults.shard_outages`), until its replica
 //! is promoted. The windows are part of the scenario, so an operation's fate is still

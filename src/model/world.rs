@@ -36,7 +36,8 @@
 //! Events at or after the horizon are not run; what they would have done is counted as in
 //! progress.
 
-use std::collections::VecDeque;
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, VecDeque};
 
 use rand_distr::{Distribution, Exp1};
 use rustc_hash::FxHashMap;
@@ -182,6 +183,11 @@ struct World<'a> {
     tally: Tally,
     counts: Counts,
     registry_backlog: u64,
+    /// Under a per-connected-user message rate, the instants at which sync connections
+    /// counted in `tally.clients_connected` ahead of time (when their write was sent) are
+    /// established: the share of clients connected that thins lookups leaves them out
+    /// until then. Empty otherwise.
+    not_yet_connected: BinaryHeap<Reverse<SimTime>>,
     /// When the last user became reachable: its write applied, or, without a registry,
     /// its connection established.
     last_write_applied_at: SimTime,
@@ -322,6 +328,7 @@ impl<'a> World<'a> {
             tally: Tally::default(),
             counts: Counts::default(),
             registry_backlog: 0,
+            not_yet_connected: BinaryHeap::new(),
             last_write_applied_at: 0,
         }
     }
@@ -675,10 +682,26 @@ impl<'a> World<'a> {
         self.disconnected(ends_at, client, history);
     }
 
-    /// The share of clients connected (counting sync connections at the instant their
-    /// write will complete), which sets the message rate when it is per connected user.
-    fn connected_share(&self) -> f64 {
-        self.tally.clients_connected as f64 / f64::from(self.scenario.clients)
+    /// The share of clients connected now, which sets the lookup rate when messages are
+    /// sent per connected user.
+    fn connected_share(&mut self) -> f64 {
+        self.connected_share_at(self.queue.now())
+    }
+
+    /// The share of clients connected at `at`, no earlier than any instant asked before.
+    fn connected_share_at(&mut self, at: SimTime) -> f64 {
+        while self
+            .not_yet_connected
+            .peek()
+            .is_some_and(|&Reverse(established)| established <= at)
+        {
+            self.not_yet_connected.pop();
+        }
+        let connected = self
+            .tally
+            .clients_connected
+            .saturating_sub(self.not_yet_connected.len() as u64);
+        connected as f64 / f64::from(self.scenario.clients)
     }
 
     /// A client is connected at `at` until `until`, in an `episode` that began at its
@@ -686,6 +709,10 @@ impl<'a> World<'a> {
     fn established(&mut self, at: SimTime, episode: (SimTime, bool), until: SimTime) {
         let (episode_start, reconnecting) = episode;
         self.tally.clients_connected += 1;
+        let follows_connected = self.scenario.message_rate_basis == RateBasis::PerConnectedUser;
+        if follows_connected && at > self.queue.now() {
+            self.not_yet_connected.push(Reverse(at));
+        }
         self.messages.client_connected(at, until);
         if reconnecting {
             self.reconnect_latency.record(at - episode_start);
@@ -753,9 +780,8 @@ impl<'a> World<'a> {
     fn finish(mut self) -> RunOutcome {
         let horizon = self.scenario.horizon_ns;
         self.count_in_progress();
-        let connected_share = self.connected_share();
+        self.serve_last_lookups();
         for shard in &mut self.shards {
-            shard.set_connected_share(connected_share);
             shard.finish(horizon, &self.shard_service, &mut self.series);
         }
 
@@ -846,6 +872,25 @@ impl<'a> World<'a> {
     }
 
     /// The most connections one server holds at the horizon, and that over the mean.
+    /// Serves the lookups due after the last registry operation, when messages are sent
+    /// per connected user: bucket by bucket, each bucket's at the share of clients
+    /// connected by its end (sync connections keep coming while the shards drain).
+    fn serve_last_lookups(&mut self) {
+        if self.scenario.message_rate_basis != RateBasis::PerConnectedUser {
+            return;
+        }
+        let buckets = self.series.buckets;
+        let horizon = self.scenario.horizon_ns;
+        for bucket in buckets.index(self.queue.now())..buckets.count() {
+            let end = buckets.start(bucket + 1).min(horizon);
+            let share = self.connected_share_at(end);
+            for shard in &mut self.shards {
+                shard.set_connected_share(share);
+                shard.serve_lookups_until(end - 1, &self.shard_service, &mut self.series);
+            }
+        }
+    }
+
     /// Over the servers still up at the horizon: a crashed server holds nobody, whatever
     /// count it had when it died.
     fn load_imbalance(&self) -> (u64, f64) {

@@ -58,10 +58,6 @@ impl World<'_> {
     /// the user, so it closes the connection, and the client reconnects after a back-off
     /// (its next write succeeds once the replica is promoted). A crash of the server
     /// first cuts the connection instead.
-    ///
-    /// TODO: under `messages.rate_basis = "per-connected-user"` the client still counts
-    /// as a sender until its server's crash or the horizon, as told when it connected; an
-    /// interval accumulator that can take an interval back would make the rate exact.
     pub(super) fn write_failed(
         &mut self,
         failed: Failed,
@@ -74,6 +70,9 @@ impl World<'_> {
         let crashes_at = self.servers[server as usize].crashes_at;
         if failed.at < crashes_at {
             self.queue.schedule(failed.at, Event::Abandon { server });
+            // It was told as a sender until its server's end when it connected.
+            let told_until = self.connection_ends_at(server);
+            self.messages.client_disconnected(failed.at, told_until);
         }
         self.cut_before_registration(failed.at.min(crashes_at), client, established_at);
     }
