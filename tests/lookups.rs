@@ -44,7 +44,10 @@ fn each_message_is_one_lookup() {
     for strategy in ["sync", "async"] {
         let outcome = run(&[&format!("registry.strategy={strategy}")]);
         let (lookups, sent) = (outcome.lookups, outcome.tally.messages_sent);
-        assert!(alike(lookups, sent), "{strategy}: {lookups} lookups, {sent} sent");
+        assert!(
+            alike(lookups, sent),
+            "{strategy}: {lookups} lookups, {sent} sent"
+        );
     }
 }
 
