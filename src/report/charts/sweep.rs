@@ -330,9 +330,7 @@ impl SweepBands<'_> {
         let mut lines = Vec::new();
         for (v, variant) in variants.iter().enumerate() {
             for (p, point) in points.iter().enumerate() {
-                let shade = 0.45 + 0.55 * (p + 1) as f64 / points.len() as f64;
-                let base = variant_color(v);
-                let color = mix_with_white(base, shade);
+                let color = shade_of(variant_color(v), p, points.len());
                 let values: Vec<(f64, f64, f64)> = self
                     .bands
                     .rows
@@ -383,6 +381,24 @@ struct BandLine {
     label: String,
     color: RGBColor,
     values: Vec<(f64, f64, f64)>,
+}
+
+/// The shade of a variant's hue for point `index` of `count`: from pale to the hue itself
+/// over the first half of the points, then darker, so that neighbouring points stay
+/// apart even when there are several.
+fn shade_of(base: RGBColor, index: usize, count: usize) -> RGBColor {
+    let t = if count > 1 {
+        index as f64 / (count - 1) as f64
+    } else {
+        1.0
+    };
+    if t <= 0.5 {
+        mix_with_white(base, 0.4 + 1.2 * t)
+    } else {
+        let keep = 1.0 - 0.9 * (t - 0.5);
+        let darken = |c: u8| (f64::from(c) * keep).round() as u8;
+        RGBColor(darken(base.0), darken(base.1), darken(base.2))
+    }
 }
 
 fn mix_with_white(color: RGBColor, strength: f64) -> RGBColor {
@@ -532,7 +548,10 @@ impl Figure for PlanVisits<'_> {
         let y_ticks = |v: f64| y_scale.label(v, format::count);
         let mut chart = linear_chart(
             &area,
-            Some("Filled: the SLO holds on the mean; hollow: it does not. Bars: 95% confidence"),
+            Some(
+                "Numbers: the order of the visits. Filled: the SLO holds on the mean; hollow: \
+                 it does not. Bars: 95% confidence",
+            ),
             (x_scale.low, x_scale.high.max(x_scale.low + 1e-9)),
             (y_scale.low, y_scale.high),
         )?;
@@ -541,7 +560,11 @@ impl Figure for PlanVisits<'_> {
             &mut chart,
             &Axes {
                 x_title: &parameter,
-                y_title: &figure,
+                y_title: &if y_scale.log {
+                    format!("{figure} (logarithmic)")
+                } else {
+                    figure.clone()
+                },
                 x_ticks: &x_ticks,
                 y_ticks: &y_ticks,
                 y_tick_count: y_scale.ticks(),
