@@ -117,8 +117,8 @@ impl World<'_> {
         self.disconnected(at, client, history);
     }
 
-    /// `client` lost its connection at `at` (its server crashed) and reconnects after a
-    /// back-off.
+    /// `client` lost its connection at `at` (its server crashed, or closed it when its
+    /// write failed) and reconnects after a back-off.
     pub(super) fn disconnected(&mut self, at: SimTime, client: u32, mut history: History) {
         self.counts.disconnections += 1;
         self.tally.clients_connected -= 1;
