@@ -65,6 +65,11 @@ impl World<'_> {
         server: u32,
         established_at: SimTime,
     ) {
+        if failed.at >= self.scenario.horizon_ns {
+            // The server learns of the failure after the horizon: pending until then.
+            self.settle_write(client, server, established_at, failed.at);
+            return;
+        }
         self.counts.writes_failed += 1;
         self.tally.writes_lost += 1;
         let crashes_at = self.servers[server as usize].crashes_at;
@@ -87,8 +92,13 @@ impl World<'_> {
         server: u32,
         start: SimTime,
     ) {
-        self.counts.writes_failed += 1;
-        self.tally.writes_lost += 1;
+        // A failure the server learns of after the horizon leaves the write pending then.
+        if failed.at >= self.scenario.horizon_ns {
+            self.tally.writes_pending += 1;
+        } else {
+            self.counts.writes_failed += 1;
+            self.tally.writes_lost += 1;
+        }
         let gave_up_at = self.deadline(start).unwrap_or(SimTime::MAX);
         let at = failed.at.min(gave_up_at);
         let crashes_at = self.servers[server as usize].crashes_at;
