@@ -14,8 +14,8 @@ use serde::Serialize;
 use crate::config::{ArrivalProfile, RateBasis, RegistryStrategy, Scenario};
 use crate::engine::{NANOS_PER_S, to_seconds};
 
-/// Bytes per queued registry write: `(established_at, client)` in a `VecDeque`.
-const REGISTRY_ENTRY_BYTES: f64 = 16.0;
+/// Bytes per queued registry write: a packed `QueuedWrite` in a `VecDeque`.
+const REGISTRY_ENTRY_BYTES: f64 = 12.0;
 /// Bytes per operation in a shard's in-system record: one completion time.
 const SHARD_ENTRY_BYTES: f64 = 8.0;
 /// A `VecDeque` grows by doubling, so on average it holds about 1.5 times its content.

@@ -14,8 +14,13 @@ use std::collections::{BTreeMap, VecDeque};
 
 use crate::engine::SimTime;
 
-/// A registry write waiting in a batch.
+/// A registry write waiting for a writer, alone (`async`) or in a batch (`async-batched`).
+///
+/// Packed to 12 bytes instead of 16: at the peak of the full storm hundreds of millions
+/// of writes wait, so the four bytes of padding would cost a gigabyte. Its fields are read
+/// by value (a reference to a packed field is refused by the compiler).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(C, packed(4))]
 pub struct QueuedWrite {
     pub established_at: SimTime,
     pub client: u32,
@@ -156,6 +161,11 @@ impl PipelineQueue {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_queued_write_takes_twelve_bytes() {
+        assert_eq!(std::mem::size_of::<QueuedWrite>(), 12);
+    }
 
     fn write(client: u32) -> QueuedWrite {
         QueuedWrite {

@@ -50,7 +50,7 @@ use super::arrivals::Arrivals;
 use super::balancer::Balancer;
 use super::keys::ShardMap;
 use super::messages::MessageLedger;
-use super::pipeline::PipelineQueue;
+use super::pipeline::{PipelineQueue, QueuedWrite};
 use super::retry::Backoff;
 use super::ring::Ring;
 use super::server::{ConnectionServer, Rejection};
@@ -139,8 +139,8 @@ const PROGRESS_EVERY: u64 = 1 << 20;
 #[derive(Default)]
 struct RegistryQueue {
     idle_writers: u32,
-    /// `(established_at, client)` of each waiting write, oldest first.
-    backlog: VecDeque<(SimTime, u32)>,
+    /// The waiting writes, oldest first.
+    backlog: VecDeque<QueuedWrite>,
 }
 
 struct World<'a> {
@@ -767,7 +767,11 @@ impl<'a> World<'a> {
         }
         for server in 0..self.registry_queues.len() {
             let backlog = std::mem::take(&mut self.registry_queues[server].backlog);
-            for (established_at, client) in backlog {
+            for QueuedWrite {
+                established_at,
+                client,
+            } in backlog
+            {
                 self.tally.writes_pending += 1;
                 let history = self.histories.remove(&client);
                 self.live(client, history, established_at, None, server as u32);

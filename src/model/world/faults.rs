@@ -35,8 +35,8 @@ impl World<'_> {
             ring.set_down(server);
         }
         let backlog = std::mem::take(&mut self.registry_queues[server as usize].backlog);
-        for (established_at, client) in backlog {
-            self.write_lost(now, client, established_at);
+        for write in backlog {
+            self.write_lost(now, write.client, write.established_at);
         }
         if let Some(batches) = self.pipelines.get_mut(server as usize) {
             for write in batches.drain() {

@@ -10,6 +10,7 @@
 
 use crate::config::{OnDisconnect, RegistryStrategy};
 use crate::engine::SimTime;
+use crate::model::pipeline::QueuedWrite;
 use crate::model::shard::Failed;
 
 use super::{Event, World, episode};
@@ -113,7 +114,10 @@ impl World<'_> {
             queue.idle_writers -= 1;
             self.dispatch_write(now, server, client, now);
         } else {
-            queue.backlog.push_back((now, client));
+            queue.backlog.push_back(QueuedWrite {
+                established_at: now,
+                client,
+            });
             self.registry_backlog += 1;
             self.counts.peak_registry_backlog =
                 self.counts.peak_registry_backlog.max(self.registry_backlog);
@@ -130,9 +134,9 @@ impl World<'_> {
         }
         let queue = &mut self.registry_queues[server as usize];
         match queue.backlog.pop_front() {
-            Some((established_at, client)) => {
+            Some(write) => {
                 self.registry_backlog -= 1;
-                self.dispatch_write(now, server, client, established_at);
+                self.dispatch_write(now, server, write.client, write.established_at);
             }
             None => queue.idle_writers += 1,
         }
