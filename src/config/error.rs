@@ -104,8 +104,9 @@ fn line_and_column(text: &str, offset: usize) -> (usize, usize) {
 /// Replaces the Rust type names serde puts after "expected" with what a scenario file
 /// calls them.
 fn in_words(message: &str) -> String {
-    const WORDS: [(&str, &str); 3] = [
+    const WORDS: [(&str, &str); 4] = [
         ("expected u64", "expected a whole number of at least 0"),
+        ("expected i64", "expected a whole number"),
         ("expected f64", "expected a number"),
         ("expected a sequence", "expected an array"),
     ];

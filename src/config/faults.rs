@@ -26,7 +26,7 @@ pub struct FaultsSpec {
 #[serde(deny_unknown_fields)]
 pub struct ShardOutageSpec {
     /// Index of the primary, from 0.
-    pub shard: u64,
+    pub shard: i64,
     /// When it goes down, in seconds of virtual time.
     pub at_s: f64,
     /// How long until its replica is promoted and serves in its place (the failover), in
@@ -41,7 +41,7 @@ pub struct ShardOutageSpec {
 #[serde(deny_unknown_fields)]
 pub struct ServerCrashSpec {
     /// Index of the connection server, from 0.
-    pub server: u64,
+    pub server: i64,
     /// When it dies, in seconds of virtual time. It stays down for the rest of the run:
     /// the balancer sends no one there, and its clients reconnect elsewhere.
     pub at_s: f64,
@@ -73,7 +73,7 @@ pub fn resolve_outages(
     let mut outages: Vec<ShardOutage> = Vec::with_capacity(spec.shard_outages.len());
     for (index, outage) in spec.shard_outages.iter().enumerate() {
         let key = |field: &str| format!("faults.shard_outages[{index}].{field}");
-        if outage.shard >= u64::from(shards) {
+        if !(0..i64::from(shards)).contains(&outage.shard) {
             return Err(ConfigError::out_of_range(
                 &key("shard"),
                 outage.shard,
@@ -134,7 +134,7 @@ pub fn resolve_crashes(
     let mut crashes = Vec::with_capacity(spec.server_crashes.len());
     for (index, crash) in spec.server_crashes.iter().enumerate() {
         let key = |field: &str| format!("faults.server_crashes[{index}].{field}");
-        if crash.server >= u64::from(servers) {
+        if !(0..i64::from(servers)).contains(&crash.server) {
             return Err(ConfigError::out_of_range(
                 &key("server"),
                 crash.server,
@@ -179,7 +179,7 @@ pub fn resolve_crashes(
 mod tests {
     use super::*;
 
-    fn spec(crashes: &[(u64, f64)]) -> FaultsSpec {
+    fn spec(crashes: &[(i64, f64)]) -> FaultsSpec {
         FaultsSpec {
             server_crashes: crashes
                 .iter()
@@ -189,7 +189,7 @@ mod tests {
         }
     }
 
-    fn outages(outages: &[(u64, f64, f64)]) -> FaultsSpec {
+    fn outages(outages: &[(i64, f64, f64)]) -> FaultsSpec {
         FaultsSpec {
             server_crashes: Vec::new(),
             shard_outages: outages

@@ -223,7 +223,7 @@ const MAX_MESSAGE_RATE_PER_S: f64 = 1e9;
 /// The largest batch of `async-batched`: far past the depth where pipelining stops
 /// paying (redis.io's benchmark uses 16), and small enough that a batch's buffer stays
 /// modest.
-const MAX_BATCH_SIZE: u64 = 65_536;
+const MAX_BATCH_SIZE: i64 = 65_536;
 
 /// The longest linger of a batch, in milliseconds (one minute): a batch held longer is a
 /// bulk load, not a pipeline.
@@ -239,7 +239,7 @@ trait Shown: Copy {
     fn shown(self) -> String;
 }
 
-impl Shown for u64 {
+impl Shown for i64 {
     fn shown(self) -> String {
         self.to_string()
     }
@@ -287,7 +287,7 @@ fn positive_at_most(key: &str, value: f64, max: f64) -> Result<f64, ConfigError>
     check(key, value, |v| v > 0.0 && v <= max, &allowed)
 }
 
-fn count_u32(key: &str, value: u64, min: u64, max: u64) -> Result<u32, ConfigError> {
+fn count_u32(key: &str, value: i64, min: i64, max: i64) -> Result<u32, ConfigError> {
     let allowed = format!("a whole number from {min} to {max}");
     check(key, value, |v| (min..=max).contains(&v), &allowed).map(|v| v as u32)
 }
@@ -396,7 +396,7 @@ impl Scenario {
 
         Ok(Self {
             seed: spec.seed,
-            clients: count_u32("clients.count", spec.clients.count, 1, u64::from(u32::MAX))?,
+            clients: count_u32("clients.count", spec.clients.count, 1, i64::from(u32::MAX))?,
             profile: resolve_profile(spec, window_s)?,
             window_ns: seconds(window_s),
             connect_timeout_ns: super::retry::resolve_timeout(spec.clients.connect_timeout_s)?,
@@ -413,7 +413,7 @@ impl Scenario {
                 "connection_servers.max_connections",
                 spec.connection_servers.max_connections,
                 1,
-                u64::from(u32::MAX),
+                i64::from(u32::MAX),
             )?,
             handshake_workers: count_u32(
                 "connection_servers.workers",
@@ -425,7 +425,7 @@ impl Scenario {
                 "connection_servers.accept_queue",
                 spec.connection_servers.accept_queue,
                 0,
-                u64::from(u32::MAX),
+                i64::from(u32::MAX),
             )?,
             handshake: resolve_service(
                 "connection_servers.handshake",

@@ -15,7 +15,7 @@ use crate::engine::{SimTime, seconds};
 #[serde(default, deny_unknown_fields)]
 pub struct RetrySpec {
     /// Attempts per client, the first included, before it gives up for good. Default 1.
-    pub max_attempts: u64,
+    pub max_attempts: i64,
     /// Back-off before the second attempt, in seconds. Default 1 s (gRPC).
     pub initial_backoff_s: f64,
     /// Growth of the back-off per attempt. Default 1.6 (gRPC).

@@ -29,7 +29,7 @@ pub struct ScenarioSpec {
 #[serde(default, deny_unknown_fields)]
 pub struct ClientsSpec {
     /// Clients in the storm. Default 1M; MODEL.md's storm is 500M.
-    pub count: u64,
+    pub count: i64,
     /// Arrival profile: `uniform` (evenly spaced), `poisson` (homogeneous, random),
     /// `peak` (normal around `peak_at_s` with `spread_s`, cut to the window) or
     /// `piecewise` (a rate curve through `rate_points`).
@@ -78,7 +78,7 @@ pub struct BalancerSpec {
     /// Points per server on the consistent-hash ring of `registry.strategy =
     /// "placement"`. Default 160, the points per server of the common ketama
     /// implementations (libketama: 40 MD5 digests of 4 points each).
-    pub virtual_nodes: u64,
+    pub virtual_nodes: i64,
 }
 
 impl Default for BalancerSpec {
@@ -94,15 +94,15 @@ impl Default for BalancerSpec {
 #[serde(default, deny_unknown_fields)]
 pub struct ConnectionServersSpec {
     /// Connection servers. Default 500 (MODEL.md: 500M clients at ~1M each).
-    pub count: u64,
+    pub count: i64,
     /// Concurrent connections a server holds before it rejects. Default 1,000,000
     /// (MODEL.md; WhatsApp and Phoenix reports of 1-2M per box).
-    pub max_connections: u64,
+    pub max_connections: i64,
     /// Handshake workers (cores) per server. Default 32, a common large instance.
-    pub workers: u64,
+    pub workers: i64,
     /// Clients that may wait for a worker before new ones are rejected. Default 4096,
     /// Linux's `net.core.somaxconn` default since kernel 5.4.
-    pub accept_queue: u64,
+    pub accept_queue: i64,
     /// CPU time of one handshake (TCP + TLS + WebSocket upgrade + token check). Default
     /// log-normal, mean 250 µs, cv 0.5: an assumption built from `openssl speed` (ECDSA
     /// P-256 sign ≈ 30 µs, ECDHE ≈ 60-100 µs) plus a token verification of similar cost.
@@ -156,11 +156,11 @@ pub struct RegistrySpec {
     /// Writer workers draining each server's registry queue under `async` and
     /// `async-batched`; each has one write (or one pipeline) in flight at a time. Default
     /// 8, a small connection pool per server.
-    pub writers: u64,
+    pub writers: i64,
     /// Under `async-batched`, the writes a batch holds before it is closed and sent.
     /// Default 16, the depth of redis.io's pipelining benchmark (`redis-benchmark -P 16`),
     /// past which the gain per extra command is small.
-    pub batch_size: u64,
+    pub batch_size: i64,
     /// Under `async-batched`, the milliseconds a batch stays open after its first write
     /// joined, if it does not fill first; 0 closes each batch at once (so every batch holds
     /// one write). Default 1 ms, an assumption: a hundred times a write's 10 µs service,
@@ -173,7 +173,7 @@ pub struct RegistrySpec {
     /// (`HSET registry user:<id>`, one key). Default `per-user`.
     pub key_layout: String,
     /// Hash keys of the `bucketed` layout. Default 16384, one per cluster slot at best.
-    pub buckets: u64,
+    pub buckets: i64,
     /// What happens to a user's entry when its connection closes: `delete` (the server
     /// deletes it, one shard operation that costs like a write) or `expire` (entries carry
     /// a TTL that the server refreshes while the connection lives, so a closed
@@ -206,7 +206,7 @@ impl Default for RegistrySpec {
 #[serde(default, deny_unknown_fields)]
 pub struct RedisSpec {
     /// Redis Cluster primaries. Default 100.
-    pub shards: u64,
+    pub shards: i64,
     /// Service time of one operation on a primary. Default exponential with mean 10 µs,
     /// i.e. 100K ops/s (MODEL.md; redis.io benchmarks give 70-120K unpipelined).
     /// Exponential rather than deterministic is an assumption: network and system-call
