@@ -95,12 +95,12 @@ impl Experiment {
             .iter()
             .map(|(variant_name, table)| {
                 let runs = variant_table(&base, table, overrides)?;
-                let scenario = resolve_table(&runs)
+                let (scenario, keys) = resolve_table_with_keys(&runs)
                     .map_err(|error| blame_variant(error, variant_name, table, overrides))?;
                 Ok(Variant {
                     name: variant_name.clone(),
                     scenario,
-                    keys: with_defaults(&runs),
+                    keys,
                 })
             })
             .collect::<Result<Vec<_>, ConfigError>>()?;
@@ -151,12 +151,20 @@ pub fn variant_table(
 /// The table is laid over the defaults first, so that a partial nested table (say
 /// `redis.service.mean_us` alone) keeps the defaults of its other keys.
 pub fn resolve_table(table: &Table) -> Result<Scenario, ConfigError> {
+    resolve_table_with_keys(table).map(|(scenario, _)| scenario)
+}
+
+/// [`resolve_table`], with every key of the scenario as read: the defaults of optional
+/// tables the file sets (a `cv` left out of `network.rtt`, say) filled in too.
+fn resolve_table_with_keys(table: &Table) -> Result<(Scenario, Table), ConfigError> {
     let full = with_defaults(table);
     let spec: ScenarioSpec =
         serde_path_to_error::deserialize(Value::Table(full)).map_err(|error| {
             ConfigError::refused_key(error.path().to_string(), error.inner().message())
         })?;
-    Scenario::resolve(&spec)
+    let scenario = Scenario::resolve(&spec)?;
+    let keys = Table::try_from(&spec).expect("a scenario read from TOML is representable in TOML");
+    Ok((scenario, keys))
 }
 
 /// A scenario table laid over the defaults: every key, as a scenario file would write it.

@@ -68,7 +68,7 @@ fn check_prints_each_resolved_scenario_and_an_estimate() {
 
     // The scenario is shown in the file's keys and units, the override included.
     assert_eq!(stdout.matches("[redis.service]").count(), 2, "{stdout}");
-    assert_eq!(stdout.matches("mean_us = 20\n").count(), 2, "{stdout}");
+    assert_eq!(stdout.matches("mean_us = 20.0\n").count(), 2, "{stdout}");
     assert!(stdout.contains("strategy = \"async\""), "{stdout}");
 
     // What was resolved is the file with the override, not the defaults.
