@@ -116,31 +116,19 @@ impl Shard {
         self
     }
 
-    /// Serves a registry write (or delete) arriving at `arrival`; returns its completion,
-    /// or its failure at a primary that is down.
-    #[inline]
-    pub fn serve_write(
-        &mut self,
-        arrival: SimTime,
-        service: &ServiceSampler,
-        series: &mut TimeSeries,
-    ) -> Result<SimTime, Failed> {
-        self.serve_lookups_until(arrival, service, series);
-        self.serve(arrival, service, series)
-    }
-
-    /// Serves a pipeline of registry writes arriving at `arrival` as one operation drawn
-    /// from `pipeline`; the lookups due by then are served first, drawn from `lookup`.
-    /// Returns the pipeline's completion, when all its writes are applied, or its failure.
-    pub fn serve_pipeline(
+    /// Serves a registry operation (a write, a delete or a pipeline of writes) arriving at
+    /// `arrival`, drawn from `operation`; the lookups due by then are served first, drawn
+    /// from `lookup`. Returns its completion, when all its writes are applied, or its
+    /// failure at a primary that is down.
+    pub fn serve_operation(
         &mut self,
         arrival: SimTime,
         lookup: &ServiceSampler,
-        pipeline: &ServiceSampler,
+        operation: &ServiceSampler,
         series: &mut TimeSeries,
     ) -> Result<SimTime, Failed> {
         self.serve_lookups_until(arrival, lookup, series);
-        self.serve(arrival, pipeline, series)
+        self.serve(arrival, operation, series)
     }
 
     /// Sets the share of clients connected, which thins a stream that follows it.
@@ -307,7 +295,11 @@ mod tests {
 
         let done: Vec<_> = [0, 0, 5, 50]
             .iter()
-            .map(|&t| shard.serve_write(t, &service, &mut series).unwrap())
+            .map(|&t| {
+                shard
+                    .serve_operation(t, &service, &service, &mut series)
+                    .unwrap()
+            })
             .collect();
         assert_eq!(done, vec![10, 20, 30, 60]);
         assert_eq!(shard.peak_in_system, 3);
@@ -342,7 +334,11 @@ mod tests {
         // whole, at 200; 150 arrives during it and queues behind; 300 is untouched.
         let done: Vec<_> = [80, 95, 150, 300]
             .iter()
-            .map(|&t| shard.serve_write(t, &service, &mut series).unwrap())
+            .map(|&t| {
+                shard
+                    .serve_operation(t, &service, &service, &mut series)
+                    .unwrap()
+            })
             .collect();
         assert_eq!(done, vec![90, 210, 220, 310]);
     }
@@ -353,7 +349,7 @@ mod tests {
         let service = ServiceSampler::Deterministic(10);
         let served: Vec<_> = [80, 95, 96, 150, 199, 200]
             .iter()
-            .map(|&t| shard.serve_write(t, &service, &mut series))
+            .map(|&t| shard.serve_operation(t, &service, &service, &mut series))
             .collect();
         let failed = |at| {
             Err(Failed {
@@ -387,7 +383,11 @@ mod tests {
         // the second outage at 205, so both start again at 300.
         let done: Vec<_> = [150, 160, 310]
             .iter()
-            .map(|&t| shard.serve_write(t, &service, &mut series).unwrap())
+            .map(|&t| {
+                shard
+                    .serve_operation(t, &service, &service, &mut series)
+                    .unwrap()
+            })
             .collect();
         assert_eq!(done, vec![310, 320, 330]);
     }

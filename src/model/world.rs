@@ -63,7 +63,6 @@ mod pipelined;
 mod writes;
 
 use faults::windows_of;
-use writes::Reply;
 
 /// Stream numbers of the components (see [`RandomStreams`]). Never reuse or renumber
 /// one: that would change every run's results.

@@ -17,7 +17,7 @@ use crate::engine::SimTime;
 use crate::model::pipeline::{Batch, Joined, PipelineQueue, QueuedWrite};
 use crate::model::service::ServiceSampler;
 
-use super::{Event, Reply, World};
+use super::{Event, World};
 
 impl World<'_> {
     /// One queue per server under `async-batched`, none otherwise.
@@ -92,18 +92,7 @@ impl World<'_> {
         // The pipeline's service is a draw of the shard's family, scaled to its mean.
         let mean_ns = self.scenario.batching.pipeline_mean_ns(writes);
         let pipeline = ServiceSampler::new(&self.scenario.shard_service.with_mean(mean_ns));
-        let (request, response) = self.network_legs();
-        let arrival = now + request;
-        let served = if arrival >= self.scenario.horizon_ns {
-            Ok(Reply::beyond_the_horizon(arrival, response))
-        } else {
-            let connected_share = self.connected_share();
-            let shard = &mut self.shards[batch.shard as usize];
-            shard.set_connected_share(connected_share);
-            let served =
-                shard.serve_pipeline(arrival, &self.shard_service, &pipeline, &mut self.series);
-            Reply::after(served, response)
-        };
+        let served = self.send_to_shard(now, batch.shard as usize, &pipeline);
 
         for write in &batch.writes {
             self.series.registry_waiting.add(write.established_at, now);

@@ -11,6 +11,7 @@
 use crate::config::{OnDisconnect, RegistryStrategy};
 use crate::engine::SimTime;
 use crate::model::pipeline::QueuedWrite;
+use crate::model::service::ServiceSampler;
 use crate::model::shard::Failed;
 
 use super::{Event, World, episode};
@@ -26,7 +27,7 @@ pub(super) struct Reply {
 impl Reply {
     /// An operation that would reach its primary at `arrival`, at or after the horizon: it
     /// is not served, and stays pending.
-    pub(super) fn beyond_the_horizon(arrival: SimTime, response: SimTime) -> Self {
+    fn beyond_the_horizon(arrival: SimTime, response: SimTime) -> Self {
         Self {
             applied_at: arrival,
             acked_at: arrival.saturating_add(response),
@@ -34,10 +35,7 @@ impl Reply {
     }
 
     /// What the sender learns of an operation `served` by a primary, `response` later.
-    pub(super) fn after(
-        served: Result<SimTime, Failed>,
-        response: SimTime,
-    ) -> Result<Self, Failed> {
+    fn after(served: Result<SimTime, Failed>, response: SimTime) -> Result<Self, Failed> {
         match served {
             Ok(applied_at) => Ok(Self {
                 applied_at,
@@ -190,6 +188,19 @@ impl World<'_> {
     /// and when the sender learns so, or its failure at a primary that is down.
     pub(super) fn write_to_shard(&mut self, now: SimTime, client: u32) -> Result<Reply, Failed> {
         let shard = self.shard_map.shard_of(client) as usize;
+        let write = self.shard_service;
+        self.send_to_shard(now, shard, &write)
+    }
+
+    /// Sends one operation (a write, a delete or a pipeline) of service `operation` to
+    /// `shard` at `now`, over the network: the lookups due by its arrival are served
+    /// first, and one that would arrive at or after the horizon is left pending.
+    pub(super) fn send_to_shard(
+        &mut self,
+        now: SimTime,
+        shard: usize,
+        operation: &ServiceSampler,
+    ) -> Result<Reply, Failed> {
         let (request, response) = self.network_legs();
         let arrival = now + request;
         if arrival >= self.scenario.horizon_ns {
@@ -198,7 +209,8 @@ impl World<'_> {
         let connected_share = self.connected_share();
         let shard = &mut self.shards[shard];
         shard.set_connected_share(connected_share);
-        let served = shard.serve_write(arrival, &self.shard_service, &mut self.series);
+        let served =
+            shard.serve_operation(arrival, &self.shard_service, operation, &mut self.series);
         Reply::after(served, response)
     }
 
