@@ -270,8 +270,8 @@ fn bad_strategy_keys_are_refused_on_one_line() {
         ),
         (
             "registry.strategy=gossip",
-            "key 'registry.strategy' = 'gossip': one of 'sync', 'async', 'async-batched', 'placement', \
-             'lazy'",
+            "key 'registry.strategy' = 'gossip': one of 'sync', 'async', 'async-batched', 'coalesced', \
+             'placement', 'lazy'",
         ),
     ];
     for (set, expected) in cases {

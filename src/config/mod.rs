@@ -9,6 +9,7 @@
 //! An experiment file ([`experiment`]) is a base scenario plus named variants that
 //! override keys; `--set key=value` overrides apply on top of every variant.
 
+pub mod churn;
 pub mod error;
 pub mod experiment;
 pub mod faults;
@@ -17,6 +18,7 @@ pub mod resolve;
 pub mod retry;
 pub mod schema;
 
+pub use churn::ChurnPolicy;
 pub use error::ConfigError;
 pub use experiment::{Experiment, Variant};
 pub use faults::{ServerCrash, ShardOutage};

@@ -18,6 +18,8 @@ pub struct Scenario {
     pub window_ns: SimTime,
     pub connect_timeout_ns: Option<SimTime>,
     pub retry: super::RetryPolicy,
+    /// Flaky connections; `None`: no connection drops on its own.
+    pub churn: Option<super::ChurnPolicy>,
     pub balancer: BalancerPolicy,
     /// Points per server on the ring of the `placement` strategy.
     pub virtual_nodes: u32,
@@ -122,6 +124,9 @@ pub enum RegistryStrategy {
     Async,
     /// As `Async`, with the queued writes sent as pipelines (see [`Batching`]).
     AsyncBatched,
+    /// As `Async`, but a writer drops a queued write whose connection closed before the
+    /// writer reached it (the user's next connection writes a newer entry).
+    Coalesced,
     /// No registry: a consistent hash of the user id names the user's server.
     Placement,
     /// No registry write: the router broadcasts on a user's first message.
@@ -134,6 +139,7 @@ impl RegistryStrategy {
             Self::Sync => "sync",
             Self::Async => "async",
             Self::AsyncBatched => "async-batched",
+            Self::Coalesced => "coalesced",
             Self::Placement => "placement",
             Self::Lazy => "lazy",
         }
@@ -401,6 +407,7 @@ impl Scenario {
             window_ns: seconds(window_s),
             connect_timeout_ns: super::retry::resolve_timeout(spec.clients.connect_timeout_s)?,
             retry: super::RetryPolicy::resolve(&spec.clients.retry)?,
+            churn: super::ChurnPolicy::resolve(&spec.clients.churn)?,
             balancer: resolve_balancer(&spec.balancer.policy)?,
             virtual_nodes: count_u32(
                 "balancer.virtual_nodes",
@@ -438,6 +445,7 @@ impl Scenario {
                     ("sync", RegistryStrategy::Sync),
                     ("async", RegistryStrategy::Async),
                     ("async-batched", RegistryStrategy::AsyncBatched),
+                    ("coalesced", RegistryStrategy::Coalesced),
                     ("placement", RegistryStrategy::Placement),
                     ("lazy", RegistryStrategy::Lazy),
                 ],
@@ -635,7 +643,7 @@ mod tests {
         assert_eq!(
             message,
             "key 'registry.strategy' = 'eventual': one of 'sync', 'async', 'async-batched', \
-             'placement', 'lazy'"
+             'coalesced', 'placement', 'lazy'"
         );
 
         let mut spec = ScenarioSpec::default();

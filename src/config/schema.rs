@@ -51,6 +51,8 @@ pub struct ClientsSpec {
     pub connect_timeout_s: Option<f64>,
     /// What a client does after a rejection or a timeout.
     pub retry: super::retry::RetrySpec,
+    /// Connections that drop on their own soon after they are established.
+    pub churn: super::churn::ChurnSpec,
 }
 
 impl Default for ClientsSpec {
@@ -64,6 +66,7 @@ impl Default for ClientsSpec {
             rate_points: Vec::new(),
             connect_timeout_s: None,
             retry: super::retry::RetrySpec::default(),
+            churn: super::churn::ChurnSpec::default(),
         }
     }
 }
@@ -148,7 +151,9 @@ pub struct RegistrySpec {
     /// `sync` (the connection is established when its registry write completes),
     /// `async` (established at the end of the handshake, the write queued),
     /// `async-batched` (as `async`, the queued writes sent to Redis as pipelines, one open
-    /// batch per shard), `placement` (no registry: the balancer places each user on the
+    /// batch per shard), `coalesced` (as `async`, but a writer drops a queued write whose
+    /// connection already closed: the user's next connection writes a newer entry),
+    /// `placement` (no registry: the balancer places each user on the
     /// server a consistent hash of its id names, which the router computes) or `lazy` (no
     /// write: the router broadcasts "who holds this user?" to every server on a user's
     /// first message and caches the answer). Default `async`.

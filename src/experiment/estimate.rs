@@ -1,7 +1,8 @@
 //! An estimate of a run's events and memory, made before it starts.
 //!
 //! The event count is exact but for the async writers (one `WriterFree` per write, or per
-//! pipeline plus at most one `LingerEnd` under `async-batched`). The
+//! pipeline plus at most one `LingerEnd` under `async-batched`) and for churn, whose
+//! reconnects are counted as if every flaky connection dropped before the horizon. The
 //! memory estimate adds the fixed structures (histograms, time series, per-server and
 //! per-shard state) to the peak backlog that a fluid model of the storm predicts: arrivals
 //! follow the profile's curve, the shards drain at their capacity net of lookups, and the
@@ -37,7 +38,7 @@ impl Estimate {
         let clients = u64::from(scenario.clients);
         let per_client = match scenario.strategy {
             RegistryStrategy::Sync | RegistryStrategy::Placement | RegistryStrategy::Lazy => 2,
-            RegistryStrategy::Async => 3,
+            RegistryStrategy::Async | RegistryStrategy::Coalesced => 3,
             // A pipeline costs a `WriterFree` and at most one `LingerEnd`: at most one
             // event per write once batches hold two writes or more.
             RegistryStrategy::AsyncBatched => 3,
@@ -50,7 +51,9 @@ impl Estimate {
         };
         let entry_bytes = match scenario.strategy {
             RegistryStrategy::Sync => SHARD_ENTRY_BYTES,
-            RegistryStrategy::Async | RegistryStrategy::AsyncBatched => REGISTRY_ENTRY_BYTES,
+            RegistryStrategy::Async
+            | RegistryStrategy::AsyncBatched
+            | RegistryStrategy::Coalesced => REGISTRY_ENTRY_BYTES,
             RegistryStrategy::Placement | RegistryStrategy::Lazy => 0.0,
         };
         let buckets = scenario.buckets() as f64;
@@ -60,8 +63,17 @@ impl Estimate {
             + f64::from(scenario.servers) * (f64::from(scenario.handshake_workers) * 8.0 + 512.0)
             + f64::from(scenario.shards) * 512.0
             + strategy_bytes(scenario);
+        // Each drop is one more event, and its reconnect costs what a first connection
+        // does. A client's connections drop one after another with the flaky share's
+        // probability, so it drops share / (1 - share) times on average.
+        let drops_per_client = scenario.churn.map_or(0.0, |churn| {
+            let share = churn.flaky_share.min(0.99);
+            share / (1.0 - share)
+        });
+        let events =
+            clients as f64 * (per_client as f64 * (1.0 + drops_per_client) + drops_per_client);
         Self {
-            events: clients * per_client,
+            events: events.round() as u64,
             peak_backlog: peak_backlog as u64,
             memory_bytes: (fixed + peak_backlog * entry_bytes * GROWTH_SLACK) as u64,
         }

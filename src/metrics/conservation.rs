@@ -33,6 +33,8 @@ pub struct Tally {
     pub writes_pending: u64,
     /// Writes still queued on a connection server when it crashed, never sent.
     pub writes_lost: u64,
+    /// Writes dropped by a `coalesced` writer because their connection had closed.
+    pub writes_coalesced: u64,
     pub messages_sent: u64,
     pub messages_routed: u64,
     pub messages_missed: u64,
@@ -60,12 +62,19 @@ impl Tally {
                 ),
             ),
             (
-                "registry writes issued = applied + pending + lost",
+                "registry writes issued = applied + pending + lost + coalesced",
                 self.writes_issued,
-                self.writes_applied + self.writes_pending + self.writes_lost,
+                self.writes_applied
+                    + self.writes_pending
+                    + self.writes_lost
+                    + self.writes_coalesced,
                 format!(
-                    "{} issued, {} applied, {} pending, {} lost",
-                    self.writes_issued, self.writes_applied, self.writes_pending, self.writes_lost
+                    "{} issued, {} applied, {} pending, {} lost, {} coalesced",
+                    self.writes_issued,
+                    self.writes_applied,
+                    self.writes_pending,
+                    self.writes_lost,
+                    self.writes_coalesced
                 ),
             ),
             (

@@ -35,8 +35,12 @@ pub struct RunOutcome {
     /// Registry writes those pipelines carried.
     pub pipelined_writes: u64,
     pub lookups: u64,
-    /// Connected clients cut off by a server crash.
+    /// Connections that ended before the horizon: by a server crash, a failed write, or
+    /// a drop of their own (`clients.churn`).
     pub disconnections: u64,
+    /// Connections that dropped on their own (`clients.churn`), included in
+    /// `disconnections`.
+    pub connections_dropped: u64,
     /// Registry entries deleted by a server when a connection closed.
     pub deletes: u64,
     pub peak_handshake_queue: u64,

@@ -28,8 +28,9 @@
 //! mean), and is known once the event loop has passed the bucket's end. Miss windows that
 //! close before that wait in a short queue (the windows closed in the last bucket) and are
 //! drawn in the order they closed; offline and routed counts use each bucket's intensity
-//! at the end. Connected users are counted from their connection to the horizon: nothing
-//! in the model disconnects a connected user yet.
+//! at the end. Connected users are counted from their connection to its end as known when
+//! it is established (its server's crash, its own drop, or the horizon), and taken off
+//! again from the instant a failed write cuts it short.
 //!
 //! TODO: variants share the storm but not the messages: the counts are drawn from each
 //! variant's own timelines and the misses from a stream consumed in the order windows

@@ -36,6 +36,12 @@ pub struct History {
     pub previous_backoff: SimTime,
     /// Whether the episode is a reconnect after a disconnect.
     pub reconnecting: bool,
+    /// A life laid out to the instant its connection drops on its own, whose disconnect
+    /// (the delete of its entry, the reconnect) waits for that instant.
+    pub dropping: Option<DroppingLife>,
+    /// The connection instant of the newest connection whose entry was written: an older
+    /// connection's write that reaches the primary later does not replace it.
+    pub newest_entry_of: Option<SimTime>,
     /// The client's time before this instant has been handed to the ledger.
     reported_until: SimTime,
     /// `[since, until)` of each stale entry, in the order they were written; `until` is
@@ -43,6 +49,14 @@ pub struct History {
     stale: Vec<(SimTime, SimTime)>,
     /// Miss windows whose messages are delivered at the next registration.
     held: Vec<(SimTime, SimTime, MissKind)>,
+}
+
+/// A connection that will drop on its own, whose life is already laid out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DroppingLife {
+    pub connected_at: SimTime,
+    /// When its entry was applied, if before the horizon.
+    pub entry_applied_at: Option<SimTime>,
 }
 
 impl History {

@@ -23,6 +23,10 @@
 //!    reconnect. Clients whose handshake or write was under way learnt their fate when it
 //!    was scheduled, and connected clients when their life on the server was laid out:
 //!    the crash instant is part of the scenario.
+//! 6. `ConnectionDropped`: a flaky connection, scheduled to drop when it was established,
+//!    drops; its server deletes the entry and the client reconnects. A write of it still
+//!    queued is outdated: `async` and `async-batched` send it anyway, `coalesced` drops
+//!    it (see `world/writes.rs`).
 //!
 //! The registry's write paths live in `world/writes.rs`, `async-batched`'s pipelines in
 //! `world/pipelined.rs`, and crashes and outages in `world/faults.rs`.
@@ -40,7 +44,7 @@ use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
 
 use rand_distr::{Distribution, Exp1};
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::config::{RateBasis, RegistryStrategy, Scenario};
 use crate::engine::{EventQueue, RandomStreams, SimTime, Stream, Trajectory};
@@ -48,6 +52,7 @@ use crate::metrics::{Buckets, LatencyHistogram, RunOutcome, SeriesColumns, Tally
 
 use super::arrivals::Arrivals;
 use super::balancer::Balancer;
+use super::churn::Churn;
 use super::keys::ShardMap;
 use super::messages::MessageLedger;
 use super::pipeline::{PipelineQueue, QueuedWrite};
@@ -56,7 +61,7 @@ use super::ring::Ring;
 use super::server::{ConnectionServer, Rejection};
 use super::service::ServiceSampler;
 use super::shard::Shard;
-use super::timeline::History;
+use super::timeline::{DroppingLife, History};
 
 mod faults;
 mod pipelined;
@@ -105,6 +110,13 @@ enum Event {
     Crash {
         server: u32,
     },
+    /// The connection `client` established on `server` at `connected_at` drops on its own
+    /// (`clients.churn`).
+    ConnectionDropped {
+        client: u32,
+        server: u32,
+        connected_at: SimTime,
+    },
 }
 
 impl Event {
@@ -118,6 +130,7 @@ impl Event {
             Self::Abandon { .. } => 4,
             Self::LingerEnd { .. } => 5,
             Self::Crash { .. } => 6,
+            Self::ConnectionDropped { .. } => 7,
         }
     }
 }
@@ -166,6 +179,11 @@ struct World<'a> {
     /// Round trips between servers and primaries, when there is a network delay.
     network: Option<Network>,
     backoff: Backoff,
+    /// When flaky connections drop, if any does.
+    churn: Option<Churn>,
+    /// Connections whose drop was scheduled but that were cut first, by a write that
+    /// failed at a primary that was down: their drop does nothing.
+    cancelled_drops: FxHashSet<(u32, SimTime)>,
     /// Clients that failed an attempt or were disconnected (see [`History`]). Only they
     /// have an entry, so a storm without failures keeps no per-client state at all.
     /// Keyed with FxHash: a client id needs no protection against crafted keys, and the
@@ -204,6 +222,7 @@ struct Counts {
     peak_registry_backlog: u64,
     peak_handshake_queue: u64,
     disconnections: u64,
+    connections_dropped: u64,
     deletes: u64,
     pipelines_sent: u64,
     pipelined_writes: u64,
@@ -310,6 +329,10 @@ impl<'a> World<'a> {
                 }
             }),
             backoff: Backoff::new(scenario.retry, streams.stream(stream::RETRIES, 0)),
+            churn: scenario
+                .churn
+                .map(|policy| Churn::new(policy, scenario.seed)),
+            cancelled_drops: FxHashSet::default(),
             histories: FxHashMap::default(),
             series: TimeSeries::new(buckets),
             messages: MessageLedger::new(
@@ -390,6 +413,11 @@ impl<'a> World<'a> {
                 Event::WriterFree { server } => self.writer_free(now, server),
                 Event::Abandon { server } => self.abandon(server),
                 Event::Crash { server } => self.crash(now, server),
+                Event::ConnectionDropped {
+                    client,
+                    server,
+                    connected_at,
+                } => self.connection_dropped(now, client, server, connected_at),
                 Event::LingerEnd {
                     server,
                     shard,
@@ -572,14 +600,15 @@ impl<'a> World<'a> {
         self.tally.writes_issued += 1;
         match self.scenario.strategy {
             RegistryStrategy::Sync => self.write_synchronously(now, client, server, attempt_start),
-            RegistryStrategy::Async | RegistryStrategy::AsyncBatched => {
+            RegistryStrategy::Async
+            | RegistryStrategy::AsyncBatched
+            | RegistryStrategy::Coalesced => {
                 let episode = episode(self.histories.get(&client), attempt_start);
-                let until = self.connection_ends_at(server);
-                self.established(now, episode, until);
-                if self.scenario.strategy == RegistryStrategy::Async {
-                    self.queue_write(now, client, server);
-                } else {
+                self.established(now, episode, client, server);
+                if self.scenario.strategy == RegistryStrategy::AsyncBatched {
                     self.join_batch(now, client, server);
+                } else {
+                    self.queue_write(now, client, server);
                 }
             }
             RegistryStrategy::Placement | RegistryStrategy::Lazy => {
@@ -600,8 +629,7 @@ impl<'a> World<'a> {
     ) {
         let history = self.histories.remove(&client);
         let episode = episode(history.as_ref(), attempt_start);
-        let until = self.connection_ends_at(server);
-        self.established(now, episode, until);
+        self.established(now, episode, client, server);
         self.reachable(now, now);
         self.live(client, history, now, Some(now), server);
     }
@@ -613,11 +641,26 @@ impl<'a> World<'a> {
             .then(|| Exp1.sample(&mut self.first_message_rng))
     }
 
-    /// When a connection to `server` ends: its crash, or the horizon.
-    fn connection_ends_at(&self, server: u32) -> SimTime {
-        self.servers[server as usize]
+    /// When the connection `client` established on `server` at `connected_at` ends: its
+    /// server's crash, its own drop, or the horizon.
+    fn connection_ends_at(&self, server: u32, client: u32, connected_at: SimTime) -> SimTime {
+        let ends_at = self.servers[server as usize]
             .crashes_at
-            .min(self.scenario.horizon_ns)
+            .min(self.scenario.horizon_ns);
+        self.drops_at(server, client, connected_at)
+            .unwrap_or(ends_at)
+    }
+
+    /// When that connection drops on its own, if it does before its server crashes and
+    /// before the horizon (see [`Churn`]).
+    fn drops_at(&self, server: u32, client: u32, connected_at: SimTime) -> Option<SimTime> {
+        let ends_at = self.servers[server as usize]
+            .crashes_at
+            .min(self.scenario.horizon_ns);
+        self.churn
+            .as_ref()?
+            .drops_at(client, connected_at)
+            .filter(|&drop| drop < ends_at)
     }
 
     /// Hands one life of `client` (connected at `connected_at`, registered at
@@ -632,7 +675,7 @@ impl<'a> World<'a> {
         server: u32,
     ) {
         let horizon = self.scenario.horizon_ns;
-        let ends_at = self.connection_ends_at(server);
+        let ends_at = self.connection_ends_at(server, client, connected_at);
         let lazy_first_message = self.lazy_first_message();
         let Some(mut history) = history.or_else(|| (ends_at < horizon).then(History::default))
         else {
@@ -663,12 +706,26 @@ impl<'a> World<'a> {
             history.close(&mut self.messages, horizon);
             return;
         }
+        let entry = registered_at.filter(|&r| r < horizon && self.scenario.strategy.has_registry());
+        if entry.is_some() {
+            history.newest_entry_of = Some(connected_at);
+        }
+
+        // The connection drops on its own, its server still up: the server deletes the
+        // entry and the client reconnects when it drops (see `connection_dropped`).
+        if self.drops_at(server, client, connected_at).is_some() {
+            history.dropping = Some(DroppingLife {
+                connected_at,
+                entry_applied_at: entry,
+            });
+            self.histories.insert(client, history);
+            return;
+        }
 
         // The server crashed under a connected client: its entry, applied before the crash
         // or after it, now names a dead server, and the client reconnects after a back-off.
         // Without a registry there is no entry: the ring skips the dead server, and under
         // `lazy` the router's cached location fails and the next message broadcasts again.
-        let entry = registered_at.filter(|&r| r < horizon && self.scenario.strategy.has_registry());
         if let Some(applied) = entry {
             if applied < ends_at {
                 let bucket = self.series.bucket_of(ends_at);
@@ -703,9 +760,21 @@ impl<'a> World<'a> {
         connected as f64 / f64::from(self.scenario.clients)
     }
 
-    /// A client is connected at `at` until `until`, in an `episode` that began at its
-    /// first instant (and is a reconnect if its flag says so).
-    fn established(&mut self, at: SimTime, episode: (SimTime, bool), until: SimTime) {
+    /// `client` is connected to `server` at `at`, in an `episode` that began at its first
+    /// instant (and is a reconnect if its flag says so), until the connection ends; a
+    /// connection that drops on its own has its drop scheduled.
+    fn established(&mut self, at: SimTime, episode: (SimTime, bool), client: u32, server: u32) {
+        let until = self.connection_ends_at(server, client, at);
+        if let Some(drop) = self.drops_at(server, client, at) {
+            self.queue.schedule(
+                drop,
+                Event::ConnectionDropped {
+                    client,
+                    server,
+                    connected_at: at,
+                },
+            );
+        }
         let (episode_start, reconnecting) = episode;
         self.tally.clients_connected += 1;
         let follows_connected = self.scenario.message_rate_basis == RateBasis::PerConnectedUser;
@@ -761,7 +830,8 @@ impl<'a> World<'a> {
                 Event::WriterFree { .. }
                 | Event::Abandon { .. }
                 | Event::LingerEnd { .. }
-                | Event::Crash { .. } => {}
+                | Event::Crash { .. }
+                | Event::ConnectionDropped { .. } => {}
             }
         }
         for server in 0..self.registry_queues.len() {
@@ -772,6 +842,13 @@ impl<'a> World<'a> {
             } in backlog
             {
                 self.tally.writes_pending += 1;
+                // A write whose connection dropped: its life was laid out at the drop.
+                if self
+                    .drops_at(server as u32, client, established_at)
+                    .is_some()
+                {
+                    continue;
+                }
                 let history = self.histories.remove(&client);
                 self.live(client, history, established_at, None, server as u32);
             }
@@ -849,6 +926,7 @@ impl<'a> World<'a> {
             pipelined_writes: counts.pipelined_writes,
             lookups: self.shards.iter().map(Shard::lookups_served).sum(),
             disconnections: counts.disconnections,
+            connections_dropped: counts.connections_dropped,
             deletes: counts.deletes,
             peak_handshake_queue: counts.peak_handshake_queue,
             peak_registry_queue: counts.peak_registry_backlog,

@@ -57,7 +57,8 @@ pub struct SummaryRow {
     pub pipelines: u64,
     /// Writes per pipeline sent; empty when none was.
     pub pipeline_mean_size: Option<f64>,
-    /// Connected clients cut off by a server crash (each may be cut off more than once).
+    /// Connections cut off before the horizon by a server crash, a failed write or a drop
+    /// of their own (a client may be cut off more than once).
     pub clients_disconnected: u64,
     /// From a crash's disconnect to the connection re-established.
     pub reconnect_p50_ms: f64,
@@ -79,6 +80,12 @@ pub struct SummaryRow {
     pub messages_missed_outage: u64,
     /// Writes that failed at a primary that was down (`redis.outage_mode = "fail"`).
     pub writes_failed: u64,
+    /// Connections that dropped on their own (`clients.churn`; included in
+    /// `clients_disconnected`).
+    pub connections_dropped: u64,
+    /// Queued writes a `coalesced` writer dropped unsent because their connection had
+    /// closed (not in `writes_applied`, `writes_pending` or `writes_lost`).
+    pub writes_coalesced: u64,
 }
 
 impl SummaryRow {
@@ -141,6 +148,8 @@ impl SummaryRow {
             broadcast_messages: outcome.broadcast_messages,
             messages_missed_outage: outcome.messages_missed_outage,
             writes_failed: outcome.writes_failed,
+            connections_dropped: outcome.connections_dropped,
+            writes_coalesced: tally.writes_coalesced,
         }
     }
 }

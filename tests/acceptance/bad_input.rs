@@ -236,7 +236,7 @@ fn batching_values_out_of_range_are_refused() {
     assert_eq!(
         refused_with(VALID, &["--set", "registry.strategy=batched"]),
         "stormsim: error: key 'registry.strategy' = 'batched': \
-         one of 'sync', 'async', 'async-batched', 'placement', 'lazy'"
+         one of 'sync', 'async', 'async-batched', 'coalesced', 'placement', 'lazy'"
     );
 }
 

@@ -1,5 +1,5 @@
-//! Faults in the world: connection server crashes and Redis primary outages, and the
-//! disconnects they cause.
+//! Faults in the world: connection server crashes, Redis primary outages and connections
+//! that drop on their own (`clients.churn`), and the disconnects they cause.
 //!
 //! Both are declared in the scenario, so their instants are known from the start: a
 //! handshake or a write learns when it is scheduled whether a crash will cut it off, and
@@ -34,12 +34,16 @@ impl World<'_> {
         if let Some(ring) = &mut self.ring {
             ring.set_down(server);
         }
-        let backlog = std::mem::take(&mut self.registry_queues[server as usize].backlog);
-        for write in backlog {
-            self.write_lost(now, write.client, write.established_at);
-        }
+        let mut lost = std::mem::take(&mut self.registry_queues[server as usize].backlog);
         if let Some(batches) = self.pipelines.get_mut(server as usize) {
-            for write in batches.drain() {
+            lost.extend(batches.drain());
+        }
+        for write in lost {
+            if self.has_dropped(server, write, now) {
+                // Its connection dropped before the crash, which laid its life out.
+                self.registry_backlog -= 1;
+                self.tally.writes_lost += 1;
+            } else {
                 self.write_lost(now, write.client, write.established_at);
             }
         }
@@ -72,12 +76,21 @@ impl World<'_> {
         }
         self.counts.writes_failed += 1;
         self.tally.writes_lost += 1;
+        let drops_at = self.drops_at(server, client, established_at);
+        if drops_at.is_some_and(|drop| drop <= failed.at) {
+            // The connection drops on its own before the server learns of the failure:
+            // the drop cuts it (see `connection_dropped`).
+            return;
+        }
         let crashes_at = self.servers[server as usize].crashes_at;
         if failed.at < crashes_at {
             self.queue.schedule(failed.at, Event::Abandon { server });
-            // It was told as a sender until its server's end when it connected.
-            let told_until = self.connection_ends_at(server);
+            // It was told as a sender until its connection's end when it connected.
+            let told_until = self.connection_ends_at(server, client, established_at);
             self.messages.client_disconnected(failed.at, told_until);
+            if drops_at.is_some() {
+                self.cancelled_drops.insert((client, established_at));
+            }
         }
         self.cut_before_registration(failed.at.min(crashes_at), client, established_at);
     }
@@ -107,6 +120,47 @@ impl World<'_> {
         } else {
             self.attempt_failed(at, start, client, Some(server), None);
         }
+    }
+
+    /// The connection `client` established on `server` at `connected_at` drops on its own
+    /// at `now`, its server still up, unless a failed write cut it first. If its life is
+    /// laid out (its write was sent, or it needs none), the server deletes its entry
+    /// (under `delete`) and the client reconnects; if its write is still queued, the user
+    /// was never registered in this life, and the write stays queued (it is outdated, see
+    /// `outdated_write_served`; `coalesced` drops it).
+    pub(super) fn connection_dropped(
+        &mut self,
+        now: SimTime,
+        client: u32,
+        server: u32,
+        connected_at: SimTime,
+    ) {
+        if self.cancelled_drops.remove(&(client, connected_at)) {
+            return;
+        }
+        self.counts.connections_dropped += 1;
+        self.abandon(server);
+
+        let laid_out = self
+            .histories
+            .get(&client)
+            .and_then(|history| history.dropping)
+            .filter(|dropping| dropping.connected_at == connected_at);
+        let Some(dropping) = laid_out else {
+            self.cut_before_registration(now, client, connected_at);
+            return;
+        };
+        let mut history = self.histories.remove(&client).expect("looked up above");
+        history.dropping = None;
+        if let Some(applied) = dropping.entry_applied_at {
+            if applied < now {
+                let bucket = self.series.bucket_of(now);
+                TimeSeries::count(&mut self.series.deregistered, bucket);
+            }
+            let (since, until) = self.orphaned_entry(client, applied.max(now), true);
+            history.stale_entry(since, until);
+        }
+        self.disconnected(now, client, history);
     }
 
     /// `client`, connected at `established_at` but never registered, loses its connection

@@ -94,8 +94,12 @@ impl World<'_> {
         let pipeline = ServiceSampler::new(&self.scenario.shard_service.with_mean(mean_ns));
         let served = self.send_to_shard(now, batch.shard as usize, &pipeline);
 
-        for write in &batch.writes {
+        for &write in &batch.writes {
             self.series.registry_waiting.add(write.established_at, now);
+            if self.has_dropped(server, write, now) {
+                self.outdated_write_served(write, now, served);
+                continue;
+            }
             match served {
                 Ok(reply) => {
                     self.settle_write(write.client, server, write.established_at, reply.applied_at)
@@ -119,6 +123,13 @@ impl World<'_> {
                 self.series
                     .registry_waiting
                     .add(write.established_at, horizon);
+                // A write whose connection dropped: its life was laid out at the drop.
+                if self
+                    .drops_at(server as u32, write.client, write.established_at)
+                    .is_some()
+                {
+                    continue;
+                }
                 let history = self.histories.remove(&write.client);
                 self.live(
                     write.client,

@@ -88,7 +88,6 @@ impl World<'_> {
             return;
         }
 
-        let ends_at = self.connection_ends_at(server);
         let history = self.histories.remove(&client);
         if applied_at >= horizon {
             self.tally.clients_in_progress += 1;
@@ -100,7 +99,7 @@ impl World<'_> {
             return;
         }
         let episode = episode(history.as_ref(), start);
-        self.established(applied_at, episode, ends_at);
+        self.established(applied_at, episode, client, server);
         self.registered(applied_at, applied_at, true);
         self.live(client, history, applied_at, Some(applied_at), server);
     }
@@ -122,6 +121,9 @@ impl World<'_> {
         }
     }
 
+    /// A writer of `server` is free at `now`: it sends the oldest queued write, or idles.
+    /// Under `coalesced` it first drops every write at the head of the queue whose
+    /// connection has closed, since the user's next connection writes a newer entry.
     pub(super) fn writer_free(&mut self, now: SimTime, server: u32) {
         if self.servers[server as usize].crashes_at <= now {
             return;
@@ -130,14 +132,28 @@ impl World<'_> {
             self.pipeline_done(now, server);
             return;
         }
-        let queue = &mut self.registry_queues[server as usize];
-        match queue.backlog.pop_front() {
-            Some(write) => {
-                self.registry_backlog -= 1;
-                self.dispatch_write(now, server, write.client, write.established_at);
+        let coalescing = self.scenario.strategy == RegistryStrategy::Coalesced;
+        loop {
+            let queue = &mut self.registry_queues[server as usize];
+            let Some(write) = queue.backlog.pop_front() else {
+                queue.idle_writers += 1;
+                return;
+            };
+            self.registry_backlog -= 1;
+            if coalescing && self.has_dropped(server, write, now) {
+                self.tally.writes_coalesced += 1;
+                self.series.registry_waiting.add(write.established_at, now);
+                continue;
             }
-            None => queue.idle_writers += 1,
+            self.dispatch_write(now, server, write.client, write.established_at);
+            return;
         }
+    }
+
+    /// Whether the connection `write` registers dropped on its own at or before `now`.
+    pub(super) fn has_dropped(&self, server: u32, write: QueuedWrite, now: SimTime) -> bool {
+        self.drops_at(server, write.client, write.established_at)
+            .is_some_and(|drop| drop <= now)
     }
 
     /// A writer of `server` sends `client`'s write at `now` and stays busy until it is
@@ -150,6 +166,17 @@ impl World<'_> {
         established_at: SimTime,
     ) {
         self.series.registry_waiting.add(established_at, now);
+        let write = QueuedWrite {
+            established_at,
+            client,
+        };
+        if self.has_dropped(server, write, now) {
+            let served = self.write_to_shard(now, client);
+            self.outdated_write_served(write, now, served);
+            let free_at = served.map_or_else(|failed| failed.at, |reply| reply.acked_at);
+            self.queue.schedule(free_at, Event::WriterFree { server });
+            return;
+        }
         let free_at = match self.write_to_shard(now, client) {
             Ok(reply) => {
                 self.settle_write(client, server, established_at, reply.applied_at);
@@ -173,7 +200,7 @@ impl World<'_> {
         established_at: SimTime,
         applied_at: SimTime,
     ) {
-        let ends_at = self.connection_ends_at(server);
+        let ends_at = self.connection_ends_at(server, client, established_at);
         let history = self.histories.remove(&client);
         if applied_at < self.scenario.horizon_ns {
             self.registered(applied_at, established_at, applied_at < ends_at);
@@ -182,6 +209,65 @@ impl World<'_> {
             self.tally.writes_pending += 1;
             self.live(client, history, established_at, None, server);
         }
+    }
+
+    /// A write sent at `now` for a connection that had already dropped (under `async` and
+    /// `async-batched`, which do not coalesce): wasted work. Applied before the user's
+    /// next entry, it names a server that no longer holds the user, so the server deletes
+    /// it right behind (or it expires). Entries are versioned by their connection's
+    /// instant, so applied after the user's next entry it replaces nothing.
+    ///
+    /// A client that gave up for good before its outdated write was applied keeps no
+    /// history, so that entry's stale misses count as offline.
+    pub(super) fn outdated_write_served(
+        &mut self,
+        write: QueuedWrite,
+        now: SimTime,
+        served: Result<Reply, Failed>,
+    ) {
+        self.counts.wasted_writes += 1;
+        let horizon = self.scenario.horizon_ns;
+        let applied_at = match served {
+            Ok(reply) if reply.applied_at < horizon => reply.applied_at,
+            Ok(_) => {
+                self.tally.writes_pending += 1;
+                return;
+            }
+            Err(failed) if failed.at < horizon => {
+                self.counts.writes_failed += 1;
+                self.tally.writes_lost += 1;
+                return;
+            }
+            Err(_) => {
+                self.tally.writes_pending += 1;
+                return;
+            }
+        };
+        self.tally.writes_applied += 1;
+        self.last_write_applied_at = self.last_write_applied_at.max(applied_at);
+
+        // The user's newer entry was written first if its history says so, or if it keeps
+        // none after having dropped before `now` (its next life is settled). A drop at
+        // `now` itself has not run yet: that life is the user's newest.
+        let client = write.client;
+        let dropped_before_now = self
+            .churn
+            .and_then(|churn| churn.drops_at(client, write.established_at))
+            .is_some_and(|drop| drop < now);
+        let newer_first = match self.histories.get(&client) {
+            Some(history) => history
+                .newest_entry_of
+                .is_some_and(|newest| newest > write.established_at),
+            None => dropped_before_now,
+        };
+        if newer_first {
+            return;
+        }
+        let (since, until) = self.orphaned_entry(client, applied_at, true);
+        self.histories
+            .entry(client)
+            .or_default()
+            .stale_entry(since, until);
     }
 
     /// Sends `client`'s registry write to its shard at `now`; returns when it is applied
