@@ -6,7 +6,7 @@
 //! under decides whether the load spreads at all: `HSET registry user:alice ...` writes
 //! one key, so every write lands on one primary however many there are.
 
-use crc::{CRC_16_XMODEM, Crc, Digest};
+use crc::{CRC_16_XMODEM, Crc};
 
 use crate::config::KeyLayout;
 
@@ -32,8 +32,8 @@ pub struct ShardMap {
     /// The shard owning each slot: slots split into contiguous, near-equal ranges in order,
     /// as `redis-cli --cluster create` assigns them.
     shard_of_slot: Vec<u32>,
-    /// Digest state after `registry:user:`, so a per-user key costs only its digits.
-    per_user_prefix: Digest<'static, u16>,
+    /// The CRC16 of per-user keys, digit pair by digit pair (see [`PerUserCrc`]).
+    per_user: PerUserCrc,
     /// The shard of each bucket key `registry:{b}` (bucketed) or of `registry` (single).
     shard_of_bucket: Vec<u32>,
 }
@@ -43,8 +43,6 @@ impl ShardMap {
         let shard_of_slot = (0..HASH_SLOTS)
             .map(|slot| (u64::from(slot) * u64::from(shards) / u64::from(HASH_SLOTS)) as u32)
             .collect::<Vec<_>>();
-        let mut per_user_prefix = CRC16.digest();
-        per_user_prefix.update(b"registry:user:");
         let shard_of_bucket = match layout {
             KeyLayout::PerUser => Vec::new(),
             KeyLayout::Bucketed { buckets } => (0..buckets)
@@ -55,7 +53,7 @@ impl ShardMap {
         Self {
             layout,
             shard_of_slot,
-            per_user_prefix,
+            per_user: PerUserCrc::new(PER_USER_PREFIX),
             shard_of_bucket,
         }
     }
@@ -65,10 +63,7 @@ impl ShardMap {
     pub fn shard_of(&self, user: u32) -> u32 {
         match self.layout {
             KeyLayout::PerUser => {
-                let mut digest = self.per_user_prefix.clone();
-                let mut digits = [0u8; 10];
-                digest.update(decimal(user, &mut digits));
-                self.shard_of_slot[(digest.finalize() % HASH_SLOTS as u16) as usize]
+                self.shard_of_slot[(self.per_user.checksum(user) % HASH_SLOTS as u16) as usize]
             }
             KeyLayout::Bucketed { buckets } => self.shard_of_bucket[(user % buckets) as usize],
             KeyLayout::SingleHash => self.shard_of_bucket[0],
@@ -99,17 +94,56 @@ impl ShardMap {
     }
 }
 
-/// Writes `value` in decimal into `buffer` and returns the digits.
-#[inline]
-fn decimal(mut value: u32, buffer: &mut [u8; 10]) -> &[u8] {
-    let mut start = buffer.len();
-    loop {
-        start -= 1;
-        buffer[start] = b'0' + (value % 10) as u8;
-        value /= 10;
-        if value == 0 {
-            return &buffer[start..];
+/// The key prefix of the `per-user` layout; the user id follows in decimal.
+const PER_USER_PREFIX: &[u8] = b"registry:user:";
+
+/// CRC16 (XMODEM) of `<prefix><user id in decimal>`, without writing the key out.
+///
+/// Every write hashes its user's key, so this is on the hot path. XMODEM starts from zero
+/// and adds nothing at the end, so for messages of one length the CRC is linear: the CRC
+/// of `a XOR b` is the CRC of `a` XOR the CRC of `b`, and zero bytes in front change
+/// nothing. A key of `n` digits is then the key of `n` zeros (`'0'`, whose CRC is
+/// tabled per length) XOR, digit pair by digit pair, each pair's value above `'0'`
+/// followed by the bytes after it (tabled per position and value): at most five lookups
+/// instead of a byte-by-byte pass over the digits.
+struct PerUserCrc {
+    /// CRC of the prefix followed by `n` `'0'` digits, for `n` from 0 to 10.
+    zeros: [u16; 11],
+    /// CRC of the two bytes `[v / 10, v % 10]` followed by `2k` zero bytes, for pair
+    /// position `k` (from the last digits) and value `v` below 100.
+    pairs: [[u16; 100]; 5],
+}
+
+impl PerUserCrc {
+    fn new(prefix: &[u8]) -> Self {
+        let zeros = std::array::from_fn(|n| {
+            let mut key = prefix.to_vec();
+            key.extend(std::iter::repeat_n(b'0', n));
+            CRC16.checksum(&key)
+        });
+        let pairs = std::array::from_fn(|k| {
+            std::array::from_fn(|v| {
+                let mut bytes = vec![(v / 10) as u8, (v % 10) as u8];
+                bytes.extend(std::iter::repeat_n(0, 2 * k));
+                CRC16.checksum(&bytes)
+            })
+        });
+        Self { zeros, pairs }
+    }
+
+    #[inline]
+    fn checksum(&self, user: u32) -> u16 {
+        let digits = user.checked_ilog10().map_or(1, |log| log + 1);
+        let mut crc = self.zeros[digits as usize];
+        let mut rest = user;
+        for pair in &self.pairs {
+            if rest == 0 {
+                break;
+            }
+            crc ^= pair[(rest % 100) as usize];
+            rest /= 100;
         }
+        crc
     }
 }
 
@@ -135,6 +169,24 @@ mod tests {
         for user in [0u32, 7, 12_345, u32::MAX] {
             let slot = slot_of(format!("registry:user:{user}").as_bytes());
             assert_eq!(map.shard_of(user), u32::from(slot));
+        }
+    }
+
+    #[test]
+    fn the_tabled_crc_is_the_crc_of_the_written_key() {
+        let crc = PerUserCrc::new(PER_USER_PREFIX);
+        let mut users: Vec<u32> = (0..200_000).collect();
+        // Every length, with each digit's extremes, and a spread of large ids.
+        for digits in 1..=10u32 {
+            let low = 10u64.pow(digits - 1);
+            let high = (10u64.pow(digits) - 1).min(u64::from(u32::MAX));
+            users.extend([low as u32, high as u32, (low + high) as u32 / 2]);
+        }
+        users.extend((0..200_000u32).map(|i| i.wrapping_mul(2_654_435_761)));
+        users.push(u32::MAX);
+        for user in users {
+            let key = format!("registry:user:{user}");
+            assert_eq!(crc.checksum(user), CRC16.checksum(key.as_bytes()), "{user}");
         }
     }
 
