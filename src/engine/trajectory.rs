@@ -2,14 +2,23 @@
 //!
 //! Every dispatched event's time and kind is folded into a 64-bit hash. Two runs with the
 //! same fingerprint dispatched the same events at the same instants in the same order, so
-//! a change to the model's behaviour shows up without comparing output files. The fold is
-//! FNV-1a over the 8 bytes of the time and the 1 byte of the kind: simple, portable and
-//! cheap enough for the hot loop.
+//! a change to the model's behaviour shows up without comparing output files.
+//!
+//! The fold runs once per event, a billion times in a full storm, so it takes the event
+//! as one word (the time rotated by a byte, the kind in the freed low byte: distinct for
+//! every time below 2^56 ns, two years) and mixes it in with one multiplication by an odd
+//! constant and one xor-shift, whose chain is a few cycles long; byte-wise FNV-1a, used
+//! before, chained nine multiplications per event. Both steps are bijections of the
+//! running hash, so an event that differs in time, kind or position changes the
+//! fingerprint, except by a 64-bit coincidence.
 
 use super::SimTime;
 
-const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
-const FNV_PRIME: u64 = 0x0000_0100_0000_01b3;
+/// The starting hash (FNV-1a's offset basis, any non-zero constant would do).
+const START: u64 = 0xcbf2_9ce4_8422_2325;
+/// An odd multiplier with well-spread bits (the golden ratio's 64-bit fraction, rounded
+/// to odd).
+const MULTIPLIER: u64 = 0x9e37_79b9_7f4a_7c15;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Trajectory {
@@ -18,7 +27,7 @@ pub struct Trajectory {
 
 impl Default for Trajectory {
     fn default() -> Self {
-        Self { hash: FNV_OFFSET }
+        Self { hash: START }
     }
 }
 
@@ -26,11 +35,9 @@ impl Trajectory {
     /// Folds one dispatched event into the fingerprint.
     #[inline]
     pub fn fold(&mut self, time: SimTime, kind: u8) {
-        let mut hash = self.hash;
-        for byte in time.to_le_bytes() {
-            hash = (hash ^ u64::from(byte)).wrapping_mul(FNV_PRIME);
-        }
-        self.hash = (hash ^ u64::from(kind)).wrapping_mul(FNV_PRIME);
+        let event = time.rotate_left(8) ^ u64::from(kind);
+        let hash = (self.hash ^ event).wrapping_mul(MULTIPLIER);
+        self.hash = hash ^ (hash >> 29);
     }
 
     pub fn value(&self) -> u64 {
@@ -63,5 +70,11 @@ mod tests {
 
         assert_ne!(a, b);
         assert_ne!(a, c);
+
+        // The kind counts apart from the time.
+        let mut d = Trajectory::default();
+        d.fold(1, 0);
+        d.fold(2, 2);
+        assert_ne!(a, d);
     }
 }
