@@ -203,7 +203,12 @@ fn directory_name(directory: &Path) -> String {
 /// A row of the summary table: its label and how to format that figure of a variant.
 type Line = (&'static str, fn(&SummaryRow) -> String);
 
-/// The headline figures of each variant, formatted for people.
+/// A figure of the summary table shown only when some variant has it: its label, and
+/// the figure as a count (zero: not seen in that variant).
+type Occasional = (&'static str, fn(&SummaryRow) -> u64);
+
+/// The headline figures of each variant, formatted for people. Figures of retries, faults
+/// and churn follow when some variant has them.
 pub fn summary_table(rows: &[&SummaryRow]) -> Table {
     let lines: [Line; 17] = [
         ("strategy", |r| r.strategy.clone()),
@@ -249,9 +254,27 @@ pub fn summary_table(rows: &[&SummaryRow]) -> Table {
                 .map_or("not by the horizon".into(), |s| duration_ms(s * 1e3))
         }),
     ];
+    let occasional: [Occasional; 6] = [
+        ("clients that gave up for good", |r| r.clients_gave_up),
+        ("connections cut off (crash, failed write, drop)", |r| {
+            r.clients_disconnected
+        }),
+        ("connections that dropped on their own", |r| {
+            r.connections_dropped
+        }),
+        ("wasted writes (client gone before it was applied)", |r| {
+            r.wasted_writes
+        }),
+        ("outdated writes dropped unsent (coalesced)", |r| {
+            r.writes_coalesced
+        }),
+        ("writes lost (crash) or failed (primary down)", |r| {
+            r.writes_lost
+        }),
+    ];
     let mut header = vec![String::new()];
     header.extend(rows.iter().map(|r| r.variant.clone()));
-    let rows = lines
+    let mut table: Vec<Vec<String>> = lines
         .iter()
         .map(|(label, cell)| {
             let mut line = vec![label.to_string()];
@@ -259,7 +282,17 @@ pub fn summary_table(rows: &[&SummaryRow]) -> Table {
             line
         })
         .collect();
-    Table { header, rows }
+    for (label, figure) in occasional {
+        if rows.iter().any(|r| figure(r) > 0) {
+            let mut line = vec![label.to_string()];
+            line.extend(rows.iter().map(|r| grouped(figure(r) as f64)));
+            table.push(line);
+        }
+    }
+    Table {
+        header,
+        rows: table,
+    }
 }
 
 /// A miss rate with enough digits to tell 0.004% from nothing.

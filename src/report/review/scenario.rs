@@ -20,7 +20,7 @@ pub fn scenario_table(run: &RunData) -> Option<Table> {
         .map(|v| v.manifest.as_ref()?.get("scenario"))
         .collect::<Option<_>>()?;
     let parts: [Part; 10] = [
-        ("clients", |s| count(number(s, "/clients"))),
+        ("clients", clients),
         ("arrivals", arrivals),
         ("connection servers", servers),
         ("handshake", |s| service(&s["handshake"])),
@@ -78,6 +78,18 @@ fn seconds_of_ns(scenario: &Value, pointer: &str) -> String {
     format!("{} s", decimal(number(scenario, pointer) / 1e9, 3))
 }
 
+fn clients(scenario: &Value) -> String {
+    let clients = count(number(scenario, "/clients"));
+    match scenario.get("churn").filter(|churn| !churn.is_null()) {
+        Some(churn) => format!(
+            "{clients}, {}% of connections flaky (mean life {})",
+            decimal(number(churn, "/flaky_share") * 100.0, 3),
+            duration_ms(number(churn, "/mean_connected_ns") / 1e6)
+        ),
+        None => clients,
+    }
+}
+
 fn arrivals(scenario: &Value) -> String {
     let window = seconds_of_ns(scenario, "/window_ns");
     match text(scenario, "/profile/kind").as_str() {
@@ -122,6 +134,12 @@ fn registry(scenario: &Value) -> String {
     if strategy == "async" {
         let writers = grouped(number(scenario, "/writers"));
         format!("async, {writers} writers per server, keys {layout}")
+    } else if strategy == "coalesced" {
+        let writers = grouped(number(scenario, "/writers"));
+        format!(
+            "coalesced (async, outdated writes dropped), {writers} writers per server, \
+             keys {layout}"
+        )
     } else if strategy == "async-batched" {
         let writers = grouped(number(scenario, "/writers"));
         let batch = grouped(number(scenario, "/batching/batch_size"));
@@ -170,7 +188,7 @@ mod tests {
     #[test]
     fn describes_the_parts_of_a_scenario() {
         let scenario: Value = serde_json::from_str(
-            r#"{"servers": 10, "handshake_workers": 32, "accept_queue": 4096,
+            r#"{"clients": 1000000, "servers": 10, "handshake_workers": 32, "accept_queue": 4096,
                 "max_connections": 1000000, "strategy": "async", "writers": 8,
                 "key_layout": {"kind": "per-user"}, "shards": 1,
                 "shard_service": {"kind": "exponential", "mean_ns": 10000.0},
@@ -189,6 +207,22 @@ mod tests {
         assert_eq!(
             arrivals(&scenario),
             "peak at 3 s (spread 1.2 s) within 12 s"
+        );
+        assert_eq!(clients(&scenario), "1M");
+
+        let flaky: Value = serde_json::from_str(
+            r#"{"clients": 1000000, "strategy": "coalesced", "writers": 8,
+                "key_layout": {"kind": "per-user"},
+                "churn": {"flaky_share": 0.2, "mean_connected_ns": 2000000000.0}}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            clients(&flaky),
+            "1M, 20% of connections flaky (mean life 2 s)"
+        );
+        assert_eq!(
+            registry(&flaky),
+            "coalesced (async, outdated writes dropped), 8 writers per server, keys per-user"
         );
     }
 
