@@ -258,3 +258,50 @@ fn every_strategy_keeps_the_conservation_laws_under_churn_and_faults() {
         }
     }
 }
+
+#[test]
+fn the_time_series_totals_follow_the_drops() {
+    for strategy in ["sync", "async", "coalesced", "placement", "lazy"] {
+        let outcome = run(
+            OVERLOADED,
+            &[
+                &format!("registry.strategy={strategy}"),
+                "faults.server_crashes=[{ server = 3, at_s = 2 }]",
+            ],
+        );
+        let series = &outcome.series;
+        let total = |column: &[u64]| column.iter().sum::<u64>();
+        let connected = total(&series.connected) - total(&series.disconnected);
+        assert_eq!(connected, outcome.tally.clients_connected, "{strategy}");
+        // Reachable users are a subset of those connected.
+        let registered = total(&series.registered) - total(&series.deregistered);
+        assert!(
+            registered <= connected,
+            "{strategy}: {registered} > {connected}"
+        );
+    }
+}
+
+#[test]
+fn writes_still_queued_at_the_horizon_stay_in_the_registry_queue() {
+    // Every connection drops within about 10 ms, so outdated writes pile up faster than
+    // the primary drains them, and the queue is full at the horizon.
+    let outcome = run(
+        OVERLOADED,
+        &[
+            "registry.strategy=async",
+            "clients.churn.flaky_share=1",
+            "clients.churn.mean_connected_s=0.01",
+            "run.horizon_s=5",
+        ],
+    );
+    let pending = outcome.tally.writes_pending as f64;
+    let last = *outcome.series.registry_queue.last().unwrap();
+    // The queue grows during the last 100 ms bucket, so its mean there is a little below
+    // the count at the horizon (which also holds the writes in flight, 64 at most).
+    assert!(pending > 100_000.0, "{pending}");
+    assert!(
+        last > 0.95 * pending && last <= pending,
+        "{last} queued in the last bucket, {pending} pending"
+    );
+}

@@ -8,7 +8,8 @@ use crate::engine::SimTime;
 pub struct RunOutcome {
     pub tally: Tally,
     pub connect_latency: LatencyHistogram,
-    /// From a disconnect by a server crash to the connection re-established.
+    /// From a disconnect (a crash, a failed write or a drop) to the connection
+    /// re-established.
     pub reconnect_latency: LatencyHistogram,
     pub registry_lag: LatencyHistogram,
     pub miss_delay: LatencyHistogram,

@@ -706,6 +706,12 @@ impl<'a> World<'a> {
             history.close(&mut self.messages, horizon);
             return;
         }
+        // The user was reachable until the connection ended (through its entry, or at once
+        // without a registry) and is no longer: deregistered, for the time series.
+        if registered_at.is_some_and(|r| r < ends_at) {
+            let bucket = self.series.bucket_of(ends_at);
+            TimeSeries::count(&mut self.series.deregistered, bucket);
+        }
         let entry = registered_at.filter(|&r| r < horizon && self.scenario.strategy.has_registry());
         if entry.is_some() {
             history.newest_entry_of = Some(connected_at);
@@ -727,10 +733,6 @@ impl<'a> World<'a> {
         // Without a registry there is no entry: the ring skips the dead server, and under
         // `lazy` the router's cached location fails and the next message broadcasts again.
         if let Some(applied) = entry {
-            if applied < ends_at {
-                let bucket = self.series.bucket_of(ends_at);
-                TimeSeries::count(&mut self.series.deregistered, bucket);
-            }
             let since = applied.max(ends_at);
             let (since, until) = self.orphaned_entry(client, since, false);
             history.stale_entry(since, until);
@@ -842,6 +844,7 @@ impl<'a> World<'a> {
             } in backlog
             {
                 self.tally.writes_pending += 1;
+                self.series.registry_waiting.add(established_at, horizon);
                 // A write whose connection dropped: its life was laid out at the drop.
                 if self
                     .drops_at(server as u32, client, established_at)

@@ -25,6 +25,9 @@ pub struct SummaryRow {
     pub connect_p99_ms: f64,
     pub connect_p999_ms: f64,
     pub connect_max_ms: f64,
+    /// From a connection's establishment to its entry applied, over the connections still
+    /// open when their entry was applied: one that dropped or was cut off first never
+    /// became reachable, and its misses count in `messages_missed` instead.
     pub registry_lag_p50_ms: f64,
     pub registry_lag_p99_ms: f64,
     pub registry_lag_max_ms: f64,
@@ -60,7 +63,8 @@ pub struct SummaryRow {
     /// Connections cut off before the horizon by a server crash, a failed write or a drop
     /// of their own (a client may be cut off more than once).
     pub clients_disconnected: u64,
-    /// From a crash's disconnect to the connection re-established.
+    /// From a disconnect (a crash, a failed write or a drop) to the connection
+    /// re-established.
     pub reconnect_p50_ms: f64,
     pub reconnect_p99_ms: f64,
     /// Writes still queued on a server when it crashed, never sent, and writes that

@@ -153,10 +153,6 @@ impl World<'_> {
         let mut history = self.histories.remove(&client).expect("looked up above");
         history.dropping = None;
         if let Some(applied) = dropping.entry_applied_at {
-            if applied < now {
-                let bucket = self.series.bucket_of(now);
-                TimeSeries::count(&mut self.series.deregistered, bucket);
-            }
             let (since, until) = self.orphaned_entry(client, applied.max(now), true);
             history.stale_entry(since, until);
         }
