@@ -644,23 +644,24 @@ impl<'a> World<'a> {
     /// When the connection `client` established on `server` at `connected_at` ends: its
     /// server's crash, its own drop, or the horizon.
     fn connection_ends_at(&self, server: u32, client: u32, connected_at: SimTime) -> SimTime {
-        let ends_at = self.servers[server as usize]
-            .crashes_at
-            .min(self.scenario.horizon_ns);
         self.drops_at(server, client, connected_at)
-            .unwrap_or(ends_at)
+            .unwrap_or_else(|| self.server_ends_at(server))
     }
 
     /// When that connection drops on its own, if it does before its server crashes and
     /// before the horizon (see [`Churn`]).
     fn drops_at(&self, server: u32, client: u32, connected_at: SimTime) -> Option<SimTime> {
-        let ends_at = self.servers[server as usize]
-            .crashes_at
-            .min(self.scenario.horizon_ns);
         self.churn
             .as_ref()?
             .drops_at(client, connected_at)
-            .filter(|&drop| drop < ends_at)
+            .filter(|&drop| drop < self.server_ends_at(server))
+    }
+
+    /// When every connection to `server` ends: its crash, or the horizon.
+    fn server_ends_at(&self, server: u32) -> SimTime {
+        self.servers[server as usize]
+            .crashes_at
+            .min(self.scenario.horizon_ns)
     }
 
     /// Hands one life of `client` (connected at `connected_at`, registered at
@@ -766,8 +767,9 @@ impl<'a> World<'a> {
     /// instant (and is a reconnect if its flag says so), until the connection ends; a
     /// connection that drops on its own has its drop scheduled.
     fn established(&mut self, at: SimTime, episode: (SimTime, bool), client: u32, server: u32) {
-        let until = self.connection_ends_at(server, client, at);
-        if let Some(drop) = self.drops_at(server, client, at) {
+        let drop = self.drops_at(server, client, at);
+        let until = drop.unwrap_or_else(|| self.server_ends_at(server));
+        if let Some(drop) = drop {
             self.queue.schedule(
                 drop,
                 Event::ConnectionDropped {
@@ -837,23 +839,19 @@ impl<'a> World<'a> {
             }
         }
         for server in 0..self.registry_queues.len() {
-            let backlog = std::mem::take(&mut self.registry_queues[server].backlog);
-            for QueuedWrite {
-                established_at,
-                client,
-            } in backlog
-            {
+            let server = server as u32;
+            let backlog = std::mem::take(&mut self.registry_queues[server as usize].backlog);
+            for write in backlog {
                 self.tally.writes_pending += 1;
-                self.series.registry_waiting.add(established_at, horizon);
+                self.series
+                    .registry_waiting
+                    .add(write.established_at, horizon);
                 // A write whose connection dropped: its life was laid out at the drop.
-                if self
-                    .drops_at(server as u32, client, established_at)
-                    .is_some()
-                {
+                if self.has_dropped(server, write, horizon) {
                     continue;
                 }
-                let history = self.histories.remove(&client);
-                self.live(client, history, established_at, None, server as u32);
+                let history = self.histories.remove(&write.client);
+                self.live(write.client, history, write.established_at, None, server);
             }
         }
         self.drain_pipelines();

@@ -124,10 +124,7 @@ impl World<'_> {
                     .registry_waiting
                     .add(write.established_at, horizon);
                 // A write whose connection dropped: its life was laid out at the drop.
-                if self
-                    .drops_at(server as u32, write.client, write.established_at)
-                    .is_some()
-                {
+                if self.has_dropped(server as u32, write, horizon) {
                     continue;
                 }
                 let history = self.histories.remove(&write.client);
