@@ -83,14 +83,41 @@ impl Estimate {
                     0.0
                 };
                 f64::from(scenario.clients) * churn.flaky_share * (FLAKY_CLIENT_BYTES + held)
-            });
+            })
+            + retry_storm_bytes(scenario);
         // Each drop is one more event, and its reconnect costs what a first connection does.
-        let events = clients as f64 * (per_client as f64 * (1.0 + drops) + drops);
+        // Clients that time out may retry: at most every attempt, each with one more event.
+        let attempts = f64::from(retry_storm_attempts(scenario));
+        let events = clients as f64
+            * ((per_client as f64 + 1.0) * attempts - 1.0 + (per_client as f64 + 1.0) * drops);
         Self {
             events: events.round() as u64,
             peak_backlog: peak_backlog as u64,
             memory_bytes: (fixed + peak_backlog * entry_bytes * GROWTH_SLACK) as u64,
         }
+    }
+}
+
+/// The attempts a client may make when a retry storm can build: under `sync`, with a
+/// connect timeout (which covers the registry write) and retries. The estimate takes the
+/// bound, every client using every attempt, since nothing short of running the storm
+/// tells how far it feeds itself. Under the other strategies the timeout only covers the
+/// handshake, which the storm rarely overruns.
+fn retry_storm_attempts(scenario: &Scenario) -> u32 {
+    match scenario.connect_timeout_ns {
+        Some(_) if scenario.strategy == RegistryStrategy::Sync => scenario.retry.max_attempts,
+        _ => 1,
+    }
+}
+
+/// What clients keep while they retry in a possible retry storm: a history each, at
+/// most (`experiments/retry-storm.toml`, sync: 557 MiB measured for 1M clients, most of
+/// them retrying at once).
+fn retry_storm_bytes(scenario: &Scenario) -> f64 {
+    if retry_storm_attempts(scenario) > 1 {
+        f64::from(scenario.clients) * FLAKY_CLIENT_BYTES
+    } else {
+        0.0
     }
 }
 
@@ -235,5 +262,22 @@ mod tests {
         assert_eq!(flaky.events, (1_000_000.0 * (3.0 * 1.25 + 0.25)) as u64);
         assert_eq!(calm.events, 3_000_000);
         assert!(flaky.memory_bytes > calm.memory_bytes + 80_000_000);
+    }
+
+    #[test]
+    fn a_possible_retry_storm_takes_its_bound() {
+        let mut spec = ScenarioSpec::default();
+        spec.clients.window_s = 10.0;
+        spec.clients.connect_timeout_s = Some(3.0);
+        spec.clients.retry.max_attempts = 10;
+        spec.registry.strategy = "sync".into();
+        let storm = Estimate::of(&Scenario::resolve(&spec).unwrap());
+        // Sync: two events per attempt and one retry between attempts, ten attempts.
+        assert_eq!(storm.events, 29_000_000);
+        assert!(storm.memory_bytes > 400_000_000);
+
+        // Async's timeout covers only the handshake: no storm is assumed.
+        spec.registry.strategy = "async".into();
+        assert_eq!(Estimate::of(&Scenario::resolve(&spec).unwrap()).events, 3_000_000);
     }
 }
