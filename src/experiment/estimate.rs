@@ -278,6 +278,9 @@ mod tests {
 
         // Async's timeout covers only the handshake: no storm is assumed.
         spec.registry.strategy = "async".into();
-        assert_eq!(Estimate::of(&Scenario::resolve(&spec).unwrap()).events, 3_000_000);
+        assert_eq!(
+            Estimate::of(&Scenario::resolve(&spec).unwrap()).events,
+            3_000_000
+        );
     }
 }

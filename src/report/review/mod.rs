@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 
 use super::SummaryRow;
 use super::charts::data::{RunData, read_json};
-use super::charts::format::{duration_ms, grouped, percent};
+use super::charts::format::{decimal, duration_ms, grouped, percent};
 use super::charts::{ChartFile, Provenance, draw_plan, draw_run, draw_sweep};
 use super::write_atomically;
 
@@ -203,9 +203,24 @@ fn directory_name(directory: &Path) -> String {
 /// A row of the summary table: its label and how to format that figure of a variant.
 type Line = (&'static str, fn(&SummaryRow) -> String);
 
-/// A figure of the summary table shown only when some variant has it: its label, and
-/// the figure as a count (zero: not seen in that variant).
-type Occasional = (&'static str, fn(&SummaryRow) -> u64);
+/// A figure of the summary table shown only when some variant has it: its label, whether
+/// a variant has it, and how to format it.
+type Occasional = (
+    &'static str,
+    fn(&SummaryRow) -> bool,
+    fn(&SummaryRow) -> String,
+);
+
+/// An occasional figure that is a count, shown when some variant's is not zero.
+macro_rules! counted {
+    ($label:expr, $field:ident) => {
+        (
+            $label,
+            |r: &SummaryRow| r.$field > 0,
+            |r: &SummaryRow| grouped(r.$field as f64),
+        )
+    };
+}
 
 /// The headline figures of each variant, formatted for people. Figures of retries, faults
 /// and churn follow when some variant has them.
@@ -254,23 +269,44 @@ pub fn summary_table(rows: &[&SummaryRow]) -> Table {
                 .map_or("not by the horizon".into(), |s| duration_ms(s * 1e3))
         }),
     ];
-    let occasional: [Occasional; 6] = [
-        ("clients that gave up for good", |r| r.clients_gave_up),
-        ("connections cut off (crash, failed write, drop)", |r| {
-            r.clients_disconnected
-        }),
-        ("connections that dropped on their own", |r| {
-            r.connections_dropped
-        }),
-        ("wasted writes (client gone before it was applied)", |r| {
-            r.wasted_writes
-        }),
-        ("outdated writes dropped unsent (coalesced)", |r| {
-            r.writes_coalesced
-        }),
-        ("writes lost (crash) or failed (primary down)", |r| {
-            r.writes_lost
-        }),
+    let occasional: [Occasional; 13] = [
+        (
+            "attempts per client",
+            |r| r.attempts_per_client > 1.0,
+            |r| decimal(r.attempts_per_client, 3),
+        ),
+        counted!("clients that gave up for good", clients_gave_up),
+        counted!(
+            "stale misses (entry naming the wrong server)",
+            messages_missed_stale
+        ),
+        counted!(
+            "outage misses (entry's primary down)",
+            messages_missed_outage
+        ),
+        counted!(
+            "connections cut off (crash, failed write, drop)",
+            clients_disconnected
+        ),
+        (
+            "reconnect latency p99",
+            |r| r.clients_disconnected > 0,
+            |r| duration_ms(r.reconnect_p99_ms),
+        ),
+        counted!("connections that dropped on their own", connections_dropped),
+        counted!("wasted writes (client or connection gone)", wasted_writes),
+        counted!(
+            "outdated writes dropped unsent (coalesced)",
+            writes_coalesced
+        ),
+        counted!("writes lost (crash) or failed (primary down)", writes_lost),
+        (
+            "load imbalance (busiest server over the mean)",
+            |r| r.strategy == "placement",
+            |r| decimal(r.server_load_imbalance, 3),
+        ),
+        counted!("broadcast queries (lazy)", broadcast_queries),
+        counted!("pipelines sent (async-batched)", pipelines),
     ];
     let mut header = vec![String::new()];
     header.extend(rows.iter().map(|r| r.variant.clone()));
@@ -282,10 +318,10 @@ pub fn summary_table(rows: &[&SummaryRow]) -> Table {
             line
         })
         .collect();
-    for (label, figure) in occasional {
-        if rows.iter().any(|r| figure(r) > 0) {
+    for (label, shown, cell) in occasional {
+        if rows.iter().any(|r| shown(r)) {
             let mut line = vec![label.to_string()];
-            line.extend(rows.iter().map(|r| grouped(figure(r) as f64)));
+            line.extend(rows.iter().map(|r| cell(r)));
             table.push(line);
         }
     }

@@ -19,13 +19,15 @@ pub fn scenario_table(run: &RunData) -> Option<Table> {
         .iter()
         .map(|v| v.manifest.as_ref()?.get("scenario"))
         .collect::<Option<_>>()?;
-    let parts: [Part; 10] = [
+    let parts: [Part; 12] = [
         ("clients", clients),
+        ("patience", patience),
         ("arrivals", arrivals),
         ("connection servers", servers),
         ("handshake", |s| service(&s["handshake"])),
         ("registry", registry),
         ("Redis primaries", primaries),
+        ("faults", faults),
         ("messages", messages),
         ("balancer", |s| text(s, "/balancer")),
         ("simulated", simulated),
@@ -88,6 +90,64 @@ fn clients(scenario: &Value) -> String {
         ),
         None => clients,
     }
+}
+
+fn patience(scenario: &Value) -> String {
+    let attempts = number(scenario, "/retry/max_attempts");
+    let timeout = match scenario.get("connect_timeout_ns").and_then(Value::as_f64) {
+        Some(ns) => format!("gives up after {}", duration_ms(ns / 1e6)),
+        None => "waits for ever".to_string(),
+    };
+    if attempts <= 1.0 {
+        return format!("{timeout}, one attempt");
+    }
+    format!(
+        "{timeout}, up to {} attempts, back-off {} ×{} ({} jitter)",
+        grouped(attempts),
+        duration_ms(number(scenario, "/retry/initial_backoff_ns") / 1e6),
+        decimal(number(scenario, "/retry/multiplier"), 3),
+        text(scenario, "/retry/jitter")
+    )
+}
+
+fn faults(scenario: &Value) -> String {
+    let list = |key: &str| {
+        scenario
+            .get(key)
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default()
+    };
+    let mut parts: Vec<String> = list("server_crashes")
+        .iter()
+        .map(|crash| {
+            format!(
+                "server {} crashes at {}",
+                number(crash, "/server"),
+                seconds_of_ns(crash, "/at_ns")
+            )
+        })
+        .collect();
+    parts.extend(list("shard_outages").iter().map(|outage| {
+        let down_s = (number(outage, "/end_ns") - number(outage, "/start_ns")) / 1e9;
+        format!(
+            "primary {} down at {} for {} s ({})",
+            number(outage, "/shard"),
+            seconds_of_ns(outage, "/start_ns"),
+            decimal(down_s, 3),
+            text(scenario, "/outage_mode")
+        )
+    }));
+    if text(scenario, "/on_disconnect/kind") == "expire" {
+        parts.push(format!(
+            "closed connections' entries expire after {}",
+            duration_ms(number(scenario, "/on_disconnect/ttl_ns") / 1e6)
+        ));
+    }
+    if parts.is_empty() {
+        return "none".to_string();
+    }
+    parts.join("; ")
 }
 
 fn arrivals(scenario: &Value) -> String {
@@ -209,6 +269,28 @@ mod tests {
             "peak at 3 s (spread 1.2 s) within 12 s"
         );
         assert_eq!(clients(&scenario), "1M");
+        assert_eq!(faults(&scenario), "none");
+
+        let stormy: Value = serde_json::from_str(
+            r#"{"connect_timeout_ns": 3000000000,
+                "retry": {"max_attempts": 10, "initial_backoff_ns": 1000000000,
+                          "multiplier": 1.6, "jitter": "full"},
+                "server_crashes": [{"server": 3, "at_ns": 4000000000}],
+                "shard_outages": [{"shard": 0, "start_ns": 5000000000,
+                                   "end_ns": 20000000000}],
+                "outage_mode": "fail",
+                "on_disconnect": {"kind": "expire", "ttl_ns": 1000000000}}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            patience(&stormy),
+            "gives up after 3 s, up to 10 attempts, back-off 1 s ×1.6 (full jitter)"
+        );
+        assert_eq!(
+            faults(&stormy),
+            "server 3 crashes at 4 s; primary 0 down at 5 s for 15 s (fail); closed \
+             connections' entries expire after 1 s"
+        );
 
         let flaky: Value = serde_json::from_str(
             r#"{"clients": 1000000, "strategy": "coalesced", "writers": 8,
