@@ -227,7 +227,7 @@ macro_rules! counted {
 pub fn summary_table(rows: &[&SummaryRow]) -> Table {
     let lines: [Line; 17] = [
         ("strategy", |r| r.strategy.clone()),
-        ("clients connected", |r| {
+        ("clients connected at the horizon", |r| {
             format!(
                 "{} of {}",
                 grouped(r.connected as f64),
