@@ -286,21 +286,48 @@ mod tests {
     use crate::engine::RandomStreams;
     use crate::metrics::Buckets;
 
+    /// A shard without lookups, down during `outages`, and a series of 100 ns buckets.
+    fn shard_with_outages(
+        outages: Vec<(SimTime, SimTime)>,
+        mode: OutageMode,
+    ) -> (Shard, TimeSeries) {
+        let streams = RandomStreams::new(1);
+        let shard = Shard::new(streams.stream(0, 0), 0.0, streams.stream(1, 0), false)
+            .with_outages(outages, mode);
+        (shard, TimeSeries::new(Buckets::new(100, 1_000)))
+    }
+
+    /// Serves one operation of 10 ns arriving at each of `arrivals`, in order.
+    fn serve_each(
+        shard: &mut Shard,
+        series: &mut TimeSeries,
+        arrivals: &[SimTime],
+    ) -> Vec<Result<SimTime, Failed>> {
+        let service = ServiceSampler::Deterministic(10);
+        arrivals
+            .iter()
+            .map(|&t| shard.serve_operation(t, &service, &service, series))
+            .collect()
+    }
+
+    /// The completions of operations that none of the shard's outages fails.
+    fn completions(
+        shard: &mut Shard,
+        series: &mut TimeSeries,
+        arrivals: &[SimTime],
+    ) -> Vec<SimTime> {
+        serve_each(shard, series, arrivals)
+            .into_iter()
+            .map(|served| served.expect("served"))
+            .collect()
+    }
+
     #[test]
     fn fifo_single_server_with_queue_depth() {
-        let streams = RandomStreams::new(1);
-        let mut shard = Shard::new(streams.stream(0, 0), 0.0, streams.stream(1, 0), false);
-        let mut series = TimeSeries::new(Buckets::new(100, 1_000));
+        let (mut shard, mut series) = shard_with_outages(Vec::new(), OutageMode::Wait);
         let service = ServiceSampler::Deterministic(10);
 
-        let done: Vec<_> = [0, 0, 5, 50]
-            .iter()
-            .map(|&t| {
-                shard
-                    .serve_operation(t, &service, &service, &mut series)
-                    .unwrap()
-            })
-            .collect();
+        let done = completions(&mut shard, &mut series, &[0, 0, 5, 50]);
         assert_eq!(done, vec![10, 20, 30, 60]);
         assert_eq!(shard.peak_in_system, 3);
         shard.finish(1_000, &service, &mut series);
@@ -319,38 +346,19 @@ mod tests {
         assert!((served - 100_000.0).abs() < 1_600.0, "{served}");
     }
 
-    fn shard_with_outage(mode: OutageMode) -> (Shard, TimeSeries) {
-        let streams = RandomStreams::new(1);
-        let shard = Shard::new(streams.stream(0, 0), 0.0, streams.stream(1, 0), false)
-            .with_outages(vec![(100, 200)], mode);
-        (shard, TimeSeries::new(Buckets::new(100, 1_000)))
-    }
-
     #[test]
     fn waiting_operations_start_again_at_the_failover() {
-        let (mut shard, mut series) = shard_with_outage(OutageMode::Wait);
-        let service = ServiceSampler::Deterministic(10);
+        let (mut shard, mut series) = shard_with_outages(vec![(100, 200)], OutageMode::Wait);
         // 80 ends before the outage; 95 is in service when it begins and starts again,
         // whole, at 200; 150 arrives during it and queues behind; 300 is untouched.
-        let done: Vec<_> = [80, 95, 150, 300]
-            .iter()
-            .map(|&t| {
-                shard
-                    .serve_operation(t, &service, &service, &mut series)
-                    .unwrap()
-            })
-            .collect();
+        let done = completions(&mut shard, &mut series, &[80, 95, 150, 300]);
         assert_eq!(done, vec![90, 210, 220, 310]);
     }
 
     #[test]
     fn failing_operations_leave_the_queue_to_the_replica_empty() {
-        let (mut shard, mut series) = shard_with_outage(OutageMode::Fail);
-        let service = ServiceSampler::Deterministic(10);
-        let served: Vec<_> = [80, 95, 96, 150, 199, 200]
-            .iter()
-            .map(|&t| shard.serve_operation(t, &service, &service, &mut series))
-            .collect();
+        let (mut shard, mut series) = shard_with_outages(vec![(100, 200)], OutageMode::Fail);
+        let served = serve_each(&mut shard, &mut series, &[80, 95, 96, 150, 199, 200]);
         let failed = |at| {
             Err(Failed {
                 at,
@@ -374,21 +382,11 @@ mod tests {
 
     #[test]
     fn a_queue_left_by_one_outage_waits_again_through_the_next() {
-        let streams = RandomStreams::new(1);
-        let mut shard = Shard::new(streams.stream(0, 0), 0.0, streams.stream(1, 0), false)
-            .with_outages(vec![(100, 200), (205, 300)], OutageMode::Wait);
-        let mut series = TimeSeries::new(Buckets::new(100, 1_000));
-        let service = ServiceSampler::Deterministic(10);
+        let (mut shard, mut series) =
+            shard_with_outages(vec![(100, 200), (205, 300)], OutageMode::Wait);
         // Both arrive in the first outage; the first is served from 200 to 210 and cut by
         // the second outage at 205, so both start again at 300.
-        let done: Vec<_> = [150, 160, 310]
-            .iter()
-            .map(|&t| {
-                shard
-                    .serve_operation(t, &service, &service, &mut series)
-                    .unwrap()
-            })
-            .collect();
+        let done = completions(&mut shard, &mut series, &[150, 160, 310]);
         assert_eq!(done, vec![310, 320, 330]);
     }
 }
