@@ -1,10 +1,9 @@
 //! The pending-event set, ordered by time and then by scheduling order.
 //!
 //! Two events scheduled for the same nanosecond are dispatched in the order in which they
-//! were scheduled (first in, first out). Every scheduled event gets a sequence number from
-//! a counter that only grows, and the queue orders by `(time, sequence)`; as no two events
-//! share a sequence number, the order is total and a run never depends on how the queue
-//! happens to break ties.
+//! were scheduled (first in, first out), so the order is total and a run never depends on
+//! how the queue happens to break ties. The radix heap underneath keeps equal times in
+//! the order they were pushed (see `radix.rs`), so no sequence number is needed.
 
 use super::SimTime;
 use super::radix::RadixHeap;
@@ -16,43 +15,25 @@ pub struct Scheduled<E> {
     pub event: E,
 }
 
-/// The order of an event: its time, then its scheduling sequence, in one integer.
-#[inline]
-fn key(time: SimTime, sequence: u64) -> u128 {
-    (u128::from(time) << 64) | u128::from(sequence)
-}
-
-#[inline]
-fn time_of(key: u128) -> SimTime {
-    (key >> 64) as SimTime
-}
-
 /// A priority queue of future events with a deterministic order for simultaneous ones.
 ///
-/// Besides the heap it has one slot for a *streamed* event: the next event of a source that
-/// produces its events in time order and keeps exactly one pending (the storm's arrivals).
-/// The slot takes part in the same `(time, sequence)` order as the heap, so it changes no
-/// dispatch order; it only saves a heap push and pop for every event of the stream.
+/// Events are small plain values (`Copy`): the queue hands out copies as it dispatches.
 pub struct EventQueue<E> {
     heap: RadixHeap<E>,
-    streamed: Option<(u128, E)>,
-    next_sequence: u64,
     now: SimTime,
     dispatched: u64,
 }
 
-impl<E> Default for EventQueue<E> {
+impl<E: Copy> Default for EventQueue<E> {
     fn default() -> Self {
         Self::new()
     }
 }
 
-impl<E> EventQueue<E> {
+impl<E: Copy> EventQueue<E> {
     pub fn new() -> Self {
         Self {
             heap: RadixHeap::default(),
-            streamed: None,
-            next_sequence: 0,
             now: 0,
             dispatched: 0,
         }
@@ -66,35 +47,12 @@ impl<E> EventQueue<E> {
     /// panics rather than being clamped.
     #[inline]
     pub fn schedule(&mut self, time: SimTime, event: E) {
-        let key = self.next_key(time);
-        self.heap.push(key, event);
-    }
-
-    /// Schedules the next event of the stream (see the type's documentation).
-    ///
-    /// # Panics
-    ///
-    /// If the previous streamed event has not been dispatched yet: a stream keeps exactly
-    /// one event pending.
-    #[inline]
-    pub fn schedule_streamed(&mut self, time: SimTime, event: E) {
-        assert!(
-            self.streamed.is_none(),
-            "a streamed event is already pending"
-        );
-        self.streamed = Some((self.next_key(time), event));
-    }
-
-    #[inline]
-    fn next_key(&mut self, time: SimTime) -> u128 {
         assert!(
             time >= self.now,
             "event scheduled at {time} ns, before the current time {} ns",
             self.now
         );
-        let sequence = self.next_sequence;
-        self.next_sequence += 1;
-        key(time, sequence)
+        self.heap.push(time, event);
     }
 
     /// Removes and returns the next event if it is due strictly before `horizon`, and
@@ -102,30 +60,13 @@ impl<E> EventQueue<E> {
     /// can count them as work still in progress.
     #[inline]
     pub fn pop_before(&mut self, horizon: SimTime) -> Option<Scheduled<E>> {
-        let heap_key = self.heap.min_key();
-        let streamed_key = self.streamed.as_ref().map(|(key, _)| *key);
-        let from_stream = match (heap_key, streamed_key) {
-            (Some(heap), Some(streamed)) => streamed < heap,
-            (None, Some(_)) => true,
-            (Some(_), None) => false,
-            (None, None) => return None,
-        };
-        let next_key = if from_stream { streamed_key } else { heap_key }?;
-        if time_of(next_key) >= horizon {
+        if self.heap.min_time()? >= horizon {
             return None;
         }
-
-        let (key, event) = if from_stream {
-            self.streamed.take()?
-        } else {
-            self.heap.pop()?
-        };
-        self.now = time_of(key);
+        let (time, event) = self.heap.pop()?;
+        self.now = time;
         self.dispatched += 1;
-        Some(Scheduled {
-            time: self.now,
-            event,
-        })
+        Some(Scheduled { time, event })
     }
 
     /// The time of the last dispatched event.
@@ -139,7 +80,7 @@ impl<E> EventQueue<E> {
     }
 
     pub fn len(&self) -> usize {
-        self.heap.len() + usize::from(self.streamed.is_some())
+        self.heap.len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -148,15 +89,10 @@ impl<E> EventQueue<E> {
 
     /// Empties the queue, handing over what was still pending, in dispatch order.
     pub fn drain_pending(&mut self) -> Vec<Scheduled<E>> {
-        let mut entries = self.heap.drain_unordered();
-        entries.extend(self.streamed.take());
-        entries.sort_by_key(|(key, _)| *key);
-        entries
+        self.heap
+            .drain_in_order()
             .into_iter()
-            .map(|(key, event)| Scheduled {
-                time: time_of(key),
-                event,
-            })
+            .map(|(time, event)| Scheduled { time, event })
             .collect()
     }
 }
@@ -221,39 +157,6 @@ mod tests {
 
         let pending: Vec<_> = queue.drain_pending().into_iter().map(|s| s.event).collect();
         assert_eq!(pending, vec!["at", "after"]);
-    }
-
-    #[test]
-    fn streamed_events_keep_the_scheduling_order() {
-        let mut queue = EventQueue::new();
-        queue.schedule(5, "heap, scheduled first");
-        queue.schedule_streamed(5, "streamed, scheduled second");
-        queue.schedule(5, "heap, scheduled third");
-        queue.schedule(2, "heap at 2");
-
-        assert_eq!(
-            queue.pop_before(SimTime::MAX).map(|s| s.event),
-            Some("heap at 2")
-        );
-        assert_eq!(
-            queue.pop_before(SimTime::MAX).map(|s| s.event),
-            Some("heap, scheduled first")
-        );
-        assert_eq!(
-            queue.pop_before(SimTime::MAX).map(|s| s.event),
-            Some("streamed, scheduled second")
-        );
-        queue.schedule_streamed(7, "streamed at 7");
-        assert_eq!(
-            queue.pop_before(6).map(|s| s.event),
-            Some("heap, scheduled third")
-        );
-        assert!(queue.pop_before(6).is_none());
-        assert_eq!(queue.len(), 1);
-        assert_eq!(
-            queue.pop_before(SimTime::MAX).map(|s| s.event),
-            Some("streamed at 7")
-        );
     }
 
     #[test]

@@ -35,7 +35,7 @@
 //!
 //! Events run in time order; events at the same nanosecond run in the order they were
 //! scheduled (see [`crate::engine::EventQueue`]). The arrival stream keeps exactly one
-//! `Arrival` scheduled (in the queue's streamed slot), so arrivals obey the same rule.
+//! `Arrival` scheduled, so arrivals obey the same rule.
 //! Message lookups at a shard are served before a write that arrives at the same instant.
 //! Events at or after the horizon are not run; what they would have done is counted as in
 //! progress.
@@ -286,7 +286,7 @@ impl<'a> World<'a> {
         );
         let mut queue = EventQueue::new();
         if let Some(first) = arrivals.next() {
-            queue.schedule_streamed(first, Event::Arrival);
+            queue.schedule(first, Event::Arrival);
         }
         // Crashes are scheduled before anything else, so a crash runs before every other
         // event of its instant: whatever was due then on the server is lost.
@@ -441,7 +441,7 @@ impl<'a> World<'a> {
         self.attempt(now, client);
 
         if let Some(next) = self.arrivals.next() {
-            self.queue.schedule_streamed(next, Event::Arrival);
+            self.queue.schedule(next, Event::Arrival);
         }
     }
 
