@@ -7,7 +7,8 @@
 //! is admitted in this model, which is what makes computing it ahead exact and saves a
 //! queue and an event per client.
 
-use std::collections::VecDeque;
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, VecDeque};
 
 use crate::engine::{SimTime, Stream};
 
@@ -30,8 +31,10 @@ pub struct Handshake {
 }
 
 pub struct ConnectionServer {
-    /// When each worker finishes its current handshake.
-    worker_free_at: Vec<SimTime>,
+    /// When each worker finishes its current handshake, earliest on top. Workers are
+    /// identical, so which one serves a client changes nothing: only the earliest free
+    /// time matters, and a heap finds it in five steps where a scan of 32 workers took 32.
+    worker_free_at: BinaryHeap<Reverse<SimTime>>,
     /// Start times of admitted clients still waiting for a worker; FIFO service makes start
     /// times non-decreasing, so the ones that have started are always at the front.
     waiting: VecDeque<SimTime>,
@@ -46,7 +49,7 @@ pub struct ConnectionServer {
 impl ConnectionServer {
     pub fn new(workers: u32, rng: Stream) -> Self {
         Self {
-            worker_free_at: vec![0; workers as usize],
+            worker_free_at: std::iter::repeat_n(Reverse(0), workers as usize).collect(),
             waiting: VecDeque::new(),
             connections: 0,
             crashes_at: SimTime::MAX,
@@ -70,14 +73,17 @@ impl ConnectionServer {
             return Err(Rejection::ServerFull);
         }
 
-        let (worker, free_at) = self.earliest_free_worker();
-        let start = free_at.max(now);
+        let Some(mut earliest) = self.worker_free_at.peek_mut() else {
+            unreachable!("validation keeps at least one handshake worker")
+        };
+        let start = earliest.0.max(now);
         if start > now && self.waiting.len() >= accept_queue as usize {
             return Err(Rejection::QueueFull);
         }
 
         let done = start.saturating_add(service.sample(&mut self.rng));
-        self.worker_free_at[worker] = done;
+        *earliest = Reverse(done);
+        drop(earliest);
         if start > now {
             self.waiting.push_back(start);
         }
@@ -93,18 +99,6 @@ impl ConnectionServer {
     /// Clients waiting for a worker as of the last admission.
     pub fn waiting(&self) -> usize {
         self.waiting.len()
-    }
-
-    /// The worker that frees up first; ties go to the lowest index.
-    #[inline]
-    fn earliest_free_worker(&self) -> (usize, SimTime) {
-        let mut best = (0, self.worker_free_at[0]);
-        for (worker, &free_at) in self.worker_free_at.iter().enumerate().skip(1) {
-            if free_at < best.1 {
-                best = (worker, free_at);
-            }
-        }
-        best
     }
 }
 
