@@ -44,6 +44,7 @@
 pub mod arrivals;
 pub mod balancer;
 pub mod churn;
+pub mod fifo;
 pub mod keys;
 pub mod messages;
 pub mod pipeline;

@@ -28,8 +28,6 @@
 //! when it goes down fails then; failed operations leave the primary's queue, which the
 //! replica takes over empty.
 
-use std::collections::VecDeque;
-
 use rand::Rng;
 use rand_distr::{Distribution, Exp1};
 
@@ -37,13 +35,14 @@ use crate::config::OutageMode;
 use crate::engine::{SimTime, Stream, round_to_nanos};
 use crate::metrics::TimeSeries;
 
+use super::fifo::BlockFifo;
 use super::service::ServiceSampler;
 
 pub struct Shard {
     free_at: SimTime,
     /// Completion times of operations not yet complete at the last arrival, oldest first,
     /// so the queue length at an arrival is known exactly.
-    in_system: VecDeque<SimTime>,
+    in_system: BlockFifo<SimTime>,
     pub peak_in_system: usize,
     pub operations: u64,
     rng: Stream,
@@ -97,7 +96,7 @@ impl Shard {
         });
         Self {
             free_at: 0,
-            in_system: VecDeque::new(),
+            in_system: BlockFifo::default(),
             peak_in_system: 0,
             operations: 0,
             rng,

@@ -41,7 +41,7 @@
 //! progress.
 
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, VecDeque};
+use std::collections::BinaryHeap;
 
 use rand_distr::{Distribution, Exp1};
 use rustc_hash::{FxHashMap, FxHashSet};
@@ -53,6 +53,7 @@ use crate::metrics::{Buckets, LatencyHistogram, RunOutcome, SeriesColumns, Tally
 use super::arrivals::Arrivals;
 use super::balancer::Balancer;
 use super::churn::Churn;
+use super::fifo::BlockFifo;
 use super::keys::ShardMap;
 use super::messages::MessageLedger;
 use super::pipeline::{PipelineQueue, QueuedWrite};
@@ -152,7 +153,7 @@ const PROGRESS_EVERY: u64 = 1 << 20;
 struct RegistryQueue {
     idle_writers: u32,
     /// The waiting writes, oldest first.
-    backlog: VecDeque<QueuedWrite>,
+    backlog: BlockFifo<QueuedWrite>,
 }
 
 struct World<'a> {
@@ -272,7 +273,7 @@ impl<'a> World<'a> {
         let registry_queues = (0..scenario.servers)
             .map(|_| RegistryQueue {
                 idle_writers: scenario.writers,
-                backlog: VecDeque::new(),
+                backlog: BlockFifo::default(),
             })
             .collect();
 
@@ -840,7 +841,7 @@ impl<'a> World<'a> {
         }
         for server in 0..self.registry_queues.len() {
             let server = server as u32;
-            let backlog = std::mem::take(&mut self.registry_queues[server as usize].backlog);
+            let backlog = self.registry_queues[server as usize].backlog.take_all();
             for write in backlog {
                 self.tally.writes_pending += 1;
                 self.series

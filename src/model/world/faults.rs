@@ -34,7 +34,10 @@ impl World<'_> {
         if let Some(ring) = &mut self.ring {
             ring.set_down(server);
         }
-        let mut lost = std::mem::take(&mut self.registry_queues[server as usize].backlog);
+        let mut lost: Vec<_> = self.registry_queues[server as usize]
+            .backlog
+            .take_all()
+            .collect();
         if let Some(batches) = self.pipelines.get_mut(server as usize) {
             lost.extend(batches.drain());
         }
