@@ -354,8 +354,9 @@ mod refusals {
 
     #[test]
     fn a_run_too_big_for_the_memory_is_refused_before_any_starts() {
-        // Four billion synchronous writes on one shard: a backlog of billions, tens of
-        // GiB by the estimate, more than any machine that runs these tests has free.
+        // Four billion asynchronous writes on one shard: a backlog of billions of 12-byte
+        // queued writes, tens of GiB by the estimate, more than any machine that runs
+        // these tests has free.
         let directory = tempfile::tempdir().unwrap();
         let file = experiment(directory.path(), "small", SMALL_SWEEP);
         let out = directory.path().join("out");
@@ -365,7 +366,7 @@ mod refusals {
             .args([
                 "--quiet",
                 "--variant",
-                "sync",
+                "async",
                 "--set",
                 "clients.count=4000000000",
             ])

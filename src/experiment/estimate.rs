@@ -19,8 +19,8 @@ use crate::model::fifo::BLOCK;
 
 /// Bytes per queued registry write: a packed `QueuedWrite`.
 const REGISTRY_ENTRY_BYTES: f64 = 12.0;
-/// Bytes per operation in a shard's in-system record: one completion time.
-const SHARD_ENTRY_BYTES: f64 = 8.0;
+/// Bytes per operation in a shard's in-system record: the gap to the previous completion.
+const SHARD_ENTRY_BYTES: f64 = 4.0;
 /// Both are kept in blocks ([`crate::model::fifo::BlockFifo`]), so a queue takes its content's peak and at
 /// most two blocks more (the one being read and the one being filled).
 const QUEUE_SLACK_BLOCKS: f64 = 2.0;

@@ -35,14 +35,14 @@ use crate::config::OutageMode;
 use crate::engine::{SimTime, Stream, round_to_nanos};
 use crate::metrics::TimeSeries;
 
-use super::fifo::BlockFifo;
+use super::fifo::RisingInstants;
 use super::service::ServiceSampler;
 
 pub struct Shard {
     free_at: SimTime,
     /// Completion times of operations not yet complete at the last arrival, oldest first,
     /// so the queue length at an arrival is known exactly.
-    in_system: BlockFifo<SimTime>,
+    in_system: RisingInstants,
     pub peak_in_system: usize,
     pub operations: u64,
     rng: Stream,
@@ -96,7 +96,7 @@ impl Shard {
         });
         Self {
             free_at: 0,
-            in_system: BlockFifo::default(),
+            in_system: RisingInstants::default(),
             peak_in_system: 0,
             operations: 0,
             rng,
@@ -180,9 +180,7 @@ impl Shard {
         service: &ServiceSampler,
         series: &mut TimeSeries,
     ) -> Result<SimTime, Failed> {
-        while self.in_system.front().is_some_and(|&done| done <= arrival) {
-            self.in_system.pop_front();
-        }
+        self.in_system.pop_through(arrival);
         let mut start = self.free_at.max(arrival);
         let service_ns = service.sample(&mut self.rng);
         if !self.outages.is_empty() {
