@@ -17,7 +17,9 @@ pub struct Scheduled<E> {
 
 /// A priority queue of future events with a deterministic order for simultaneous ones.
 ///
-/// Events are small plain values (`Copy`): the queue hands out copies as it dispatches.
+/// Events are small plain values (`Copy`) because the radix heap reads its lowest bucket in
+/// place, by index, so that events scheduled at the current instant can join the back of
+/// that bucket while it is consumed: an event is copied out, never moved.
 pub struct EventQueue<E> {
     heap: RadixHeap<E>,
     now: SimTime,

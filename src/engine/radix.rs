@@ -8,16 +8,19 @@
 //! bucket over lower ones, so each entry moves only a few times in its life. On the storm
 //! model this beats a binary heap, whose sift-down pays a mispredicted branch per level.
 //!
-//! Entries of equal time always share a bucket (the bucket depends on the time alone), and
-//! every bucket keeps its entries in the order they arrived, also when it is spread, so
-//! equal times come out first in, first out with no sequence number in the key.
+//! Entries of equal time always share a bucket and keep the order they were pushed in, so
+//! equal times come out first in, first out with no sequence number in the key. When the
+//! last popped time moves to the earliest time of the lowest non-empty bucket, the new
+//! time agrees with the old one on every bit above that bucket's, so entries in higher
+//! buckets keep their bucket; and the lowest bucket is spread, in order, over the buckets
+//! below it, which are all empty.
 
 /// Bucket 0 holds entries at the last popped time; bucket `i` holds times whose highest
 /// bit differing from it is bit `i - 1`.
 const BUCKETS: usize = 65;
 
 pub struct RadixHeap<T> {
-    last: u64,
+    last_popped: u64,
     buckets: Vec<Vec<(u64, T)>>,
     /// The earliest time in each bucket, valid while the bucket is not empty.
     bucket_min: [u64; BUCKETS],
@@ -25,18 +28,18 @@ pub struct RadixHeap<T> {
     occupied: u64,
     /// How many entries of bucket 0 were already popped: it is consumed from its front,
     /// as entries pushed at the current instant join its back.
-    head: usize,
+    popped_from_bucket0: usize,
     len: usize,
 }
 
 impl<T> Default for RadixHeap<T> {
     fn default() -> Self {
         Self {
-            last: 0,
+            last_popped: 0,
             buckets: (0..BUCKETS).map(|_| Vec::new()).collect(),
             bucket_min: [u64::MAX; BUCKETS],
             occupied: 0,
-            head: 0,
+            popped_from_bucket0: 0,
             len: 0,
         }
     }
@@ -45,13 +48,16 @@ impl<T> Default for RadixHeap<T> {
 impl<T: Copy> RadixHeap<T> {
     #[inline]
     fn bucket_of(&self, time: u64) -> usize {
-        (64 - (time ^ self.last).leading_zeros()) as usize
+        (64 - (time ^ self.last_popped).leading_zeros()) as usize
     }
 
     /// Adds an entry. `time` must not be before the last popped time.
     #[inline]
     pub fn push(&mut self, time: u64, value: T) {
-        debug_assert!(time >= self.last, "radix heap times must be monotone");
+        debug_assert!(
+            time >= self.last_popped,
+            "radix heap times must be monotone"
+        );
         let bucket = self.bucket_of(time);
         self.place(bucket, time, value);
         self.len += 1;
@@ -69,8 +75,8 @@ impl<T: Copy> RadixHeap<T> {
     /// The earliest time, without changing anything.
     #[inline]
     pub fn min_time(&self) -> Option<u64> {
-        if self.head < self.buckets[0].len() {
-            return Some(self.last);
+        if self.popped_from_bucket0 < self.buckets[0].len() {
+            return Some(self.last_popped);
         }
         (self.occupied != 0).then(|| self.bucket_min[self.lowest_occupied()])
     }
@@ -79,16 +85,16 @@ impl<T: Copy> RadixHeap<T> {
     /// first.
     #[inline]
     pub fn pop(&mut self) -> Option<(u64, T)> {
-        if self.head == self.buckets[0].len() {
+        if self.popped_from_bucket0 == self.buckets[0].len() {
             if self.occupied == 0 {
                 return None;
             }
             self.buckets[0].clear();
-            self.head = 0;
+            self.popped_from_bucket0 = 0;
             self.redistribute(self.lowest_occupied());
         }
-        let entry = self.buckets[0][self.head];
-        self.head += 1;
+        let entry = self.buckets[0][self.popped_from_bucket0];
+        self.popped_from_bucket0 += 1;
         self.len -= 1;
         Some(entry)
     }
@@ -96,7 +102,7 @@ impl<T: Copy> RadixHeap<T> {
     /// Makes the earliest time of `bucket` the new reference and spreads the bucket's
     /// entries, in their order, over lower buckets; the earliest land in bucket 0.
     fn redistribute(&mut self, bucket: usize) {
-        self.last = self.bucket_min[bucket];
+        self.last_popped = self.bucket_min[bucket];
         self.bucket_min[bucket] = u64::MAX;
         self.occupied &= !(1 << (bucket - 1));
         let mut entries = std::mem::take(&mut self.buckets[bucket]);
@@ -121,7 +127,7 @@ impl<T: Copy> RadixHeap<T> {
     /// Takes every entry out, in time order, equal times first in, first out.
     pub fn drain_in_order(&mut self) -> Vec<(u64, T)> {
         let mut all = Vec::with_capacity(self.len);
-        all.extend(self.buckets[0].drain(..).skip(self.head));
+        all.extend(self.buckets[0].drain(..).skip(self.popped_from_bucket0));
         for bucket in &mut self.buckets[1..] {
             all.append(bucket);
         }
@@ -129,7 +135,7 @@ impl<T: Copy> RadixHeap<T> {
         all.sort_by_key(|&(time, _)| time);
         self.bucket_min = [u64::MAX; BUCKETS];
         self.occupied = 0;
-        self.head = 0;
+        self.popped_from_bucket0 = 0;
         self.len = 0;
         all
     }

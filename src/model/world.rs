@@ -286,9 +286,6 @@ impl<'a> World<'a> {
             arrivals_rng,
         );
         let mut queue = EventQueue::new();
-        if let Some(first) = arrivals.next() {
-            queue.schedule(first, Event::Arrival);
-        }
         // Crashes are scheduled before anything else, so a crash runs before every other
         // event of its instant: whatever was due then on the server is lost.
         for crash in &scenario.server_crashes {
@@ -298,6 +295,9 @@ impl<'a> World<'a> {
                     server: crash.server,
                 },
             );
+        }
+        if let Some(first) = arrivals.next() {
+            queue.schedule(first, Event::Arrival);
         }
 
         Self {
