@@ -21,8 +21,11 @@ use crate::config::{ArrivalProfile, RateBasis, RegistryStrategy, Scenario};
 use crate::engine::{NANOS_PER_S, to_seconds};
 use crate::model::fifo::BLOCK;
 
-/// Bytes per queued registry write: a packed `QueuedWrite`.
-const REGISTRY_ENTRY_BYTES: f64 = 12.0;
+/// Bytes per queued registry write under `async` and `coalesced`: a client and the gap
+/// from the previous write's instant ([`crate::model::fifo::RisingInstants`]).
+const REGISTRY_ENTRY_BYTES: f64 = 8.0;
+/// Bytes per write in an `async-batched` batch: a packed `QueuedWrite`.
+const BATCHED_WRITE_BYTES: f64 = 12.0;
 /// Bytes per operation in a shard's in-system record: the gap to the previous completion.
 const SHARD_ENTRY_BYTES: f64 = 4.0;
 /// Under `async` and `coalesced` the registry backlogs, and under every strategy the
@@ -189,7 +192,7 @@ fn mean_batch_fill(scenario: &Scenario) -> f64 {
 fn batched_write_bytes(fill: f64) -> f64 {
     let writes = fill.round().max(1.0) as u64;
     let capacity = writes.next_power_of_two().max(4) as f64;
-    let allocation = ((capacity * REGISTRY_ENTRY_BYTES + 8.0) / 16.0).ceil() * 16.0;
+    let allocation = ((capacity * BATCHED_WRITE_BYTES + 8.0) / 16.0).ceil() * 16.0;
     (BATCH_BYTES * GROWTH_SLACK + allocation.max(32.0)) / fill.max(1.0)
 }
 

@@ -16,9 +16,11 @@ use crate::engine::SimTime;
 
 /// A registry write waiting for a writer, alone (`async`) or in a batch (`async-batched`).
 ///
-/// Packed to 12 bytes instead of 16: at the peak of the full storm hundreds of millions
-/// of writes wait, so the four bytes of padding would cost a gigabyte. Its fields are read
-/// by value (a reference to a packed field is refused by the compiler).
+/// Packed to 12 bytes instead of 16: in batches, millions of writes may wait, and four
+/// bytes of padding each would add a third. (The `async` backlogs, hundreds of millions
+/// long at the full storm, keep their writes in 8 bytes instead, as a client and the gap
+/// from the previous write: see [`crate::model::fifo::RisingInstants`].) Its fields are
+/// read by value (a reference to a packed field is refused by the compiler).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(C, packed(4))]
 pub struct QueuedWrite {

@@ -188,7 +188,7 @@ impl Shard {
         }
         let done = start.saturating_add(service_ns);
         self.free_at = done;
-        self.in_system.push_back(done);
+        self.in_system.push_back(done, ());
         self.peak_in_system = self.peak_in_system.max(self.in_system.len());
         self.operations += 1;
 

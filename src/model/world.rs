@@ -53,7 +53,7 @@ use crate::metrics::{Buckets, LatencyHistogram, RunOutcome, SeriesColumns, Tally
 use super::arrivals::Arrivals;
 use super::balancer::Balancer;
 use super::churn::Churn;
-use super::fifo::BlockFifo;
+use super::fifo::RisingInstants;
 use super::keys::ShardMap;
 use super::messages::MessageLedger;
 use super::pipeline::{PipelineQueue, QueuedWrite};
@@ -152,8 +152,9 @@ const PROGRESS_EVERY: u64 = 1 << 20;
 #[derive(Default)]
 struct RegistryQueue {
     idle_writers: u32,
-    /// The waiting writes, oldest first.
-    backlog: BlockFifo<QueuedWrite>,
+    /// The waiting writes, oldest first: each client with the instant its connection was
+    /// established, which never decreases along the queue.
+    backlog: RisingInstants<u32>,
 }
 
 struct World<'a> {
@@ -273,7 +274,7 @@ impl<'a> World<'a> {
         let registry_queues = (0..scenario.servers)
             .map(|_| RegistryQueue {
                 idle_writers: scenario.writers,
-                backlog: BlockFifo::default(),
+                backlog: RisingInstants::default(),
             })
             .collect();
 
@@ -842,7 +843,11 @@ impl<'a> World<'a> {
         for server in 0..self.registry_queues.len() {
             let server = server as u32;
             let backlog = self.registry_queues[server as usize].backlog.take_all();
-            for write in backlog {
+            for (established_at, client) in backlog {
+                let write = QueuedWrite {
+                    established_at,
+                    client,
+                };
                 self.tally.writes_pending += 1;
                 self.series
                     .registry_waiting

@@ -11,6 +11,7 @@
 use crate::config::Scenario;
 use crate::engine::SimTime;
 use crate::metrics::TimeSeries;
+use crate::model::pipeline::QueuedWrite;
 use crate::model::shard::Failed;
 use crate::model::timeline::History;
 
@@ -37,6 +38,10 @@ impl World<'_> {
         let mut lost: Vec<_> = self.registry_queues[server as usize]
             .backlog
             .take_all()
+            .map(|(established_at, client)| QueuedWrite {
+                established_at,
+                client,
+            })
             .collect();
         if let Some(batches) = self.pipelines.get_mut(server as usize) {
             lost.extend(batches.drain());
