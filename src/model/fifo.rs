@@ -191,8 +191,11 @@ impl<P: Copy> RisingInstants<P> {
     /// appended.
     #[inline]
     pub fn push_back(&mut self, instant: SimTime, payload: P) {
-        debug_assert!(instant >= self.last_pushed, "instants must not decrease");
-        let gap = instant - self.last_pushed;
+        // Checked in release builds too: a wrapped gap would silently corrupt every later
+        // instant, and the check is one well-predicted branch.
+        let gap = instant
+            .checked_sub(self.last_pushed)
+            .expect("instants must not decrease");
         self.last_pushed = instant;
         match u32::try_from(gap) {
             Ok(short) if short != LONG_GAP => self.gaps.push_back((short, payload)),
@@ -398,5 +401,13 @@ mod tests {
         assert_eq!(instants.pop_front(), Some((SimTime::MAX, ())));
         assert!(instants.is_empty());
         assert_eq!(instants.pop_front(), None);
+    }
+
+    #[test]
+    #[should_panic(expected = "instants must not decrease")]
+    fn an_instant_earlier_than_the_last_is_refused() {
+        let mut instants = RisingInstants::default();
+        instants.push_back(10, ());
+        instants.push_back(9, ());
     }
 }
