@@ -163,10 +163,10 @@ fn queue_slack(peak: f64, through: f64, entry_bytes: f64) -> f64 {
         * entry_bytes
 }
 
-/// How many writes a batch holds when it closes, at the storm's peak: the writes a server
-/// sends to one shard during a linger, at least one and at most a full batch. Connections
-/// are taken at the profile's peak arrival rate, or at the handshake workers' capacity if
-/// that is lower, and spread evenly over servers and shards.
+/// How many writes a batch holds when it closes, at the storm's peak: the one that opens
+/// it and those a server sends to the same shard during its linger, at most a full
+/// batch. Connections are taken at the profile's peak arrival rate, or at the handshake
+/// workers' capacity if that is lower, and spread evenly over servers and shards.
 fn mean_batch_fill(scenario: &Scenario) -> f64 {
     let window_s = to_seconds(scenario.window_ns);
     let steps = 1_000;
@@ -180,7 +180,7 @@ fn mean_batch_fill(scenario: &Scenario) -> f64 {
     let per_server_and_shard = arrival_rate.min(handshake_capacity)
         / f64::from(scenario.servers)
         / f64::from(scenario.shards);
-    (per_server_and_shard * to_seconds(scenario.batching.linger_ns))
+    (1.0 + per_server_and_shard * to_seconds(scenario.batching.linger_ns))
         .clamp(1.0, f64::from(scenario.batching.batch_size))
 }
 
