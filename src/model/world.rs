@@ -157,6 +157,28 @@ struct RegistryQueue {
     backlog: RisingInstants<u32>,
 }
 
+impl RegistryQueue {
+    fn push(&mut self, write: QueuedWrite) {
+        self.backlog.push_back(write.established_at, write.client);
+    }
+
+    fn pop(&mut self) -> Option<QueuedWrite> {
+        self.backlog.pop_front().map(queued_write)
+    }
+
+    /// Empties the queue, handing over its writes, oldest first.
+    fn take_all(&mut self) -> impl Iterator<Item = QueuedWrite> + use<> {
+        self.backlog.take_all().map(queued_write)
+    }
+}
+
+fn queued_write((established_at, client): (SimTime, u32)) -> QueuedWrite {
+    QueuedWrite {
+        established_at,
+        client,
+    }
+}
+
 struct World<'a> {
     scenario: &'a Scenario,
     queue: EventQueue<Event>,
@@ -842,12 +864,8 @@ impl<'a> World<'a> {
         }
         for server in 0..self.registry_queues.len() {
             let server = server as u32;
-            let backlog = self.registry_queues[server as usize].backlog.take_all();
-            for (established_at, client) in backlog {
-                let write = QueuedWrite {
-                    established_at,
-                    client,
-                };
+            let backlog = self.registry_queues[server as usize].take_all();
+            for write in backlog {
                 self.tally.writes_pending += 1;
                 self.series
                     .registry_waiting

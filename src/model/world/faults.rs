@@ -11,7 +11,6 @@
 use crate::config::Scenario;
 use crate::engine::SimTime;
 use crate::metrics::TimeSeries;
-use crate::model::pipeline::QueuedWrite;
 use crate::model::shard::Failed;
 use crate::model::timeline::History;
 
@@ -35,14 +34,7 @@ impl World<'_> {
         if let Some(ring) = &mut self.ring {
             ring.set_down(server);
         }
-        let mut lost: Vec<_> = self.registry_queues[server as usize]
-            .backlog
-            .take_all()
-            .map(|(established_at, client)| QueuedWrite {
-                established_at,
-                client,
-            })
-            .collect();
+        let mut lost: Vec<_> = self.registry_queues[server as usize].take_all().collect();
         if let Some(batches) = self.pipelines.get_mut(server as usize) {
             lost.extend(batches.drain());
         }

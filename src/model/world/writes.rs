@@ -111,7 +111,10 @@ impl World<'_> {
             queue.idle_writers -= 1;
             self.dispatch_write(now, server, client, now);
         } else {
-            queue.backlog.push_back(now, client);
+            queue.push(QueuedWrite {
+                established_at: now,
+                client,
+            });
             self.registry_backlog += 1;
             self.counts.peak_registry_backlog =
                 self.counts.peak_registry_backlog.max(self.registry_backlog);
@@ -132,15 +135,11 @@ impl World<'_> {
         let coalescing = self.scenario.strategy == RegistryStrategy::Coalesced;
         loop {
             let queue = &mut self.registry_queues[server as usize];
-            let Some((established_at, client)) = queue.backlog.pop_front() else {
+            let Some(write) = queue.pop() else {
                 queue.idle_writers += 1;
                 return;
             };
             self.registry_backlog -= 1;
-            let write = QueuedWrite {
-                established_at,
-                client,
-            };
             if coalescing && self.has_dropped(server, write, now) {
                 self.tally.writes_coalesced += 1;
                 self.series.registry_waiting.add(write.established_at, now);
