@@ -121,9 +121,9 @@ impl Estimate {
         let fixed = BASELINE_BYTES
             + 3.0 * HISTOGRAM_BYTES
             + buckets * 8.0 * 26.0
-            + f64::from(scenario.servers) * (f64::from(scenario.handshake_workers) * 8.0 + 512.0)
+            + servers * (f64::from(scenario.handshake_workers) * 8.0 + 512.0)
             + registry_slack
-            + f64::from(scenario.shards) * 512.0
+            + shards * 512.0
             + shard_slack
             + strategy_bytes(scenario)
             + scenario.churn.map_or(0.0, |churn| {
