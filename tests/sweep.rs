@@ -354,7 +354,7 @@ mod refusals {
 
     #[test]
     fn a_run_too_big_for_the_memory_is_refused_before_any_starts() {
-        // Four billion asynchronous writes on one shard: a backlog of billions of 12-byte
+        // Four billion asynchronous writes on one shard: a backlog of billions of 8-byte
         // queued writes, tens of GiB by the estimate, more than any machine that runs
         // these tests has free.
         let directory = tempfile::tempdir().unwrap();

@@ -186,6 +186,15 @@ impl<P> Default for RisingInstants<P> {
 /// Marks a gap kept whole in `long_gaps`.
 const LONG_GAP: u32 = u32::MAX;
 
+/// The length of a gap stored as `stored`, taken whole from `long_gap` if it is marked.
+#[inline]
+fn gap_length(stored: u32, long_gap: impl FnOnce() -> Option<SimTime>) -> SimTime {
+    match stored {
+        LONG_GAP => long_gap().expect("a long gap for each mark"),
+        short => SimTime::from(short),
+    }
+}
+
 impl<P: Copy> RisingInstants<P> {
     /// Appends `instant` with `payload`; `instant` must not be earlier than the last one
     /// appended.
@@ -209,24 +218,14 @@ impl<P: Copy> RisingInstants<P> {
     /// The earliest instant still queued.
     #[inline]
     pub fn front_instant(&self) -> Option<SimTime> {
-        let gap = match self.gaps.front()?.0 {
-            LONG_GAP => *self.long_gaps.front().expect("a long gap for each mark"),
-            short => SimTime::from(short),
-        };
+        let gap = gap_length(self.gaps.front()?.0, || self.long_gaps.front().copied());
         Some(self.last_popped + gap)
     }
 
     #[inline]
     pub fn pop_front(&mut self) -> Option<(SimTime, P)> {
         let (gap, payload) = self.gaps.pop_front()?;
-        let gap = match gap {
-            LONG_GAP => self
-                .long_gaps
-                .pop_front()
-                .expect("a long gap for each mark"),
-            short => SimTime::from(short),
-        };
-        self.last_popped += gap;
+        self.last_popped += gap_length(gap, || self.long_gaps.pop_front());
         Some((self.last_popped, payload))
     }
 
@@ -244,10 +243,7 @@ impl<P: Copy> RisingInstants<P> {
         let mut at = self.last_popped;
         self.last_popped = self.last_pushed;
         self.gaps.take_all().map(move |(gap, payload)| {
-            at += match gap {
-                LONG_GAP => long_gaps.pop_front().expect("a long gap for each mark"),
-                short => SimTime::from(short),
-            };
+            at += gap_length(gap, || long_gaps.pop_front());
             (at, payload)
         })
     }
